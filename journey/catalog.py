@@ -170,7 +170,9 @@ def find_exercise(exercise_id: str) -> Exercise:
         if exercise.id == normalized:
             return exercise
     valid = ", ".join(e.id for e in lesson.exercises) or "none yet"
-    raise CatalogError(f"Lesson {lesson.number} has no exercise {exercise_id}. Its exercises: {valid}.")
+    raise CatalogError(
+        f"Lesson {lesson.number} has no exercise {exercise_id}. Its exercises: {valid}."
+    )
 
 
 def exercise_for_test_file(path: Path) -> Exercise | None:

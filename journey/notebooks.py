@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from journey.catalog import NOTEBOOKS_DIR, ROOT
+from journey.catalog import NOTEBOOKS_DIR
 
 TIMEOUT_SECONDS = 300
 
@@ -23,7 +23,10 @@ TIMEOUT_SECONDS = 300
 def execute_in_place(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        notebook, timeout=TIMEOUT_SECONDS, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+        notebook,
+        timeout=TIMEOUT_SECONDS,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
     nbformat.validate(notebook)
