@@ -28,6 +28,24 @@ LESSON_FOLDER = re.compile(r"^(?P<number>\d{2})_(?P<topic>[a-z][a-z0-9_]*)$")
 EXERCISE_ID = re.compile(r"^(?P<lesson>\d{2})\.(?P<index>\d+)$")
 
 
+# The twelve lessons of the syllabus, in order. A lesson appears here before its folder exists,
+# so the dashboard can show the whole road ahead.
+SYLLABUS: tuple[tuple[str, str], ...] = (
+    ("01_fundamentals", "Python fundamentals"),
+    ("02_data_io", "Files and data"),
+    ("03_apis", "Building APIs"),
+    ("04_databases", "SQL and NoSQL"),
+    ("05_async", "Asynchronous and concurrent Python"),
+    ("06_services", "Distributed essentials and inter-service communication"),
+    ("07_messaging", "Messaging, streaming and background jobs"),
+    ("08_security", "Authentication and security"),
+    ("09_observability", "Logging, metrics, tracing"),
+    ("10_containers", "Containerization and DevOps"),
+    ("11_testing", "Testing and validation"),
+    ("12_resilience", "Scalability and fault tolerance"),
+)
+
+
 class CatalogError(Exception):
     """A lesson.toml is missing or malformed, or a lesson or exercise id is unknown."""
 

@@ -1,0 +1,58 @@
+"""Times `journey check NN` the way a learner runs it (a fresh process each time).
+
+    uv run python benchmarks/check_speed.py          # lesson 01, 10 runs
+    uv run python benchmarks/check_speed.py 02 20
+
+A check of a lesson without services should take about a second. The run works on a private copy
+of the lab, so it never touches your exercises or LEARNING_LOG.md.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COPIED = ("journey", "lessons", "exercises", "solutions", "tests", "pyproject.toml", "LEARNING_LOG.md")
+
+
+def copy_lab(target: Path) -> None:
+    ignore = shutil.ignore_patterns("__pycache__", ".journey")
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=ignore)
+        else:
+            shutil.copy2(source, target / name)
+
+
+def time_check(lab: Path, lesson: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "journey", "check", lesson],
+        cwd=lab,
+        capture_output=True,
+        check=False,
+    )
+    return time.perf_counter() - started
+
+
+def main(lesson: str = "01", runs: str = "10") -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        lab = Path(folder)
+        copy_lab(lab)
+        time_check(lab, lesson)  # warm-up: bytecode caches, the OS's file cache
+        timings = [time_check(lab, lesson) for _ in range(int(runs))]
+    print(f"journey check {lesson}: {len(timings)} runs")
+    print(f"  median {statistics.median(timings):.3f} s")
+    print(f"  min    {min(timings):.3f} s")
+    print(f"  max    {max(timings):.3f} s")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
