@@ -18,7 +18,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ("journey", "lessons", "exercises", "solutions", "tests", "pyproject.toml", "LEARNING_LOG.md")
+COPIED = (
+    "journey",
+    "lessons",
+    "exercises",
+    "solutions",
+    "tests",
+    "pyproject.toml",
+    "LEARNING_LOG.md",
+)
 
 
 def copy_lab(target: Path) -> None:

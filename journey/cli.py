@@ -16,7 +16,7 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -26,6 +26,9 @@ from rich.table import Table
 
 from journey import catalog, journal, state
 from journey.catalog import ROOT, CatalogError, Exercise, Lesson
+
+if TYPE_CHECKING:
+    from journey.check import ExerciseReport
 
 EXIT_OK, EXIT_NOT_DONE, EXIT_USAGE, EXIT_FILE = 0, 1, 2, 3
 
@@ -103,7 +106,10 @@ def next_step(rows: list[journal.ProgressRow]) -> str:
                     f"[bold]uv run journey check {lesson.number}[/]"
                     f" — stuck? [bold]uv run journey hint {exercise.id}[/]"
                 )
-    return "Every written exercise is done: start the capstone with [bold]uv run journey capstone up[/]"
+    return (
+        "Every written exercise is done: start the capstone with "
+        "[bold]uv run journey capstone up[/]"
+    )
 
 
 @app.command()
@@ -144,9 +150,11 @@ SYMBOLS = {
 }
 
 
-def _print_check(lesson: Lesson, reports: list) -> None:  # type: ignore[type-arg]
+def _print_check(lesson: Lesson, reports: list[ExerciseReport]) -> None:
     done = sum(r.outcome.value == "done" for r in reports)
-    console.print(f"[bold]Lesson {lesson.number} — {lesson.title}[/]: {done} of {len(reports)} done")
+    console.print(
+        f"[bold]Lesson {lesson.number} — {lesson.title}[/]: {done} of {len(reports)} done"
+    )
     for report in reports:
         outcome = report.outcome.value
         tests = f"{report.passed}/{report.total} tests" if report.total else ""
@@ -172,7 +180,7 @@ def _print_check(lesson: Lesson, reports: list) -> None:  # type: ignore[type-ar
         )
 
 
-def _record(lesson: Lesson, reports: list) -> None:  # type: ignore[type-arg]
+def _record(reports: list[ExerciseReport]) -> None:
     stamp = state.now_stamp()
     state.record_progress(
         {
@@ -197,7 +205,7 @@ def check_once(lesson: Lesson) -> int:
 
     reports = run_lesson(lesson)
     _print_check(lesson, reports)
-    _record(lesson, reports)
+    _record(reports)
     return EXIT_OK if all(r.outcome.value == "done" for r in reports) else EXIT_NOT_DONE
 
 
@@ -230,7 +238,7 @@ def _watch(lesson: Lesson) -> None:
             console.clear()
             # A fresh interpreter per run: the learner's edited modules must be imported anew.
             subprocess.run(command, check=False)
-            console.print(f"[dim]Watching for changes — Ctrl-C to stop.[/]")
+            console.print("[dim]Watching for changes — Ctrl-C to stop.[/]")
     except KeyboardInterrupt:
         raise typer.Exit(EXIT_OK) from None
 
@@ -270,7 +278,9 @@ def diff(exercise: Annotated[str, typer.Argument(help="exercise id, e.g. 01.2")]
     mine, reference = _files_of(found, "exercises"), _files_of(found, "solutions")
     changed = False
     for name in sorted(set(mine) | set(reference)):
-        left = mine[name].read_text(encoding="utf-8").splitlines(keepends=True) if name in mine else []
+        left = (
+            mine[name].read_text(encoding="utf-8").splitlines(keepends=True) if name in mine else []
+        )
         right = (
             reference[name].read_text(encoding="utf-8").splitlines(keepends=True)
             if name in reference

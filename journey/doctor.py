@@ -24,7 +24,9 @@ class CheckResult:
 def _python() -> CheckResult:
     version = ".".join(map(str, sys.version_info[:3]))
     ok = sys.version_info >= (3, 11)
-    detail = version if ok else f"{version}: the lessons need 3.11 or newer (uv python install 3.11)"
+    detail = (
+        version if ok else f"{version}: the lessons need 3.11 or newer (uv python install 3.11)"
+    )
     return CheckResult("Python", ok, detail)
 
 

@@ -21,7 +21,9 @@ def _examples() -> list[object]:
         marks = [getattr(pytest.mark, name) for name in lesson.services]
         for script in sorted((LESSONS_DIR / lesson.folder / "examples").glob("[0-9]*.py")):
             params.append(
-                pytest.param(script, lesson.services, marks=marks, id=f"{lesson.folder}/{script.name}")
+                pytest.param(
+                    script, lesson.services, marks=marks, id=f"{lesson.folder}/{script.name}"
+                )
             )
     return params
 

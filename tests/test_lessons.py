@@ -38,7 +38,9 @@ def _public_surface(path: Path) -> dict[str, tuple[str, ...]]:
     """Top-level public names, with the parameter names of functions and of class methods."""
     surface: dict[str, tuple[str, ...]] = {}
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_"):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith(
+            "_"
+        ):
             surface[node.name] = tuple(a.arg for a in node.args.args + node.args.kwonlyargs)
         elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
             surface[node.name] = ()

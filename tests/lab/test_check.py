@@ -101,7 +101,11 @@ def test_a_syntax_error_is_reported_as_such(lab: Path) -> None:
 
 def test_reset_restores_the_stub_and_keeps_a_backup(lab: Path) -> None:
     exercise = LESSON.exercises[0]
-    for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "lab"]):
+    for command in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "lab"],
+    ):
         subprocess.run(["git", *command], cwd=lab, check=True)
     stub = lab / exercise.source("exercises").relative_to(ROOT)
     original = stub.read_text(encoding="utf-8")

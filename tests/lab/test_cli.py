@@ -47,9 +47,11 @@ def test_a_malformed_exercise_id_says_what_form_to_use(lab_state: Path) -> None:
 def test_hints_come_one_more_at_a_time_and_are_remembered(lab_state: Path) -> None:
     first = runner.invoke(app, ["hint", FIRST.id], env={"COLUMNS": "500"})
     assert first.exit_code == 0
-    assert "Hint 1 of" in first.output and "Hint 2 of" not in first.output
+    assert "Hint 1 of" in first.output
+    assert "Hint 2 of" not in first.output
     second = runner.invoke(app, ["hint", FIRST.id], env={"COLUMNS": "500"})
-    assert "Hint 1 of" in second.output and "Hint 2 of" in second.output
+    assert "Hint 1 of" in second.output
+    assert "Hint 2 of" in second.output
     for _ in range(5):
         last = runner.invoke(app, ["hint", FIRST.id], env={"COLUMNS": "500"})
     assert f"Hint {len(FIRST.hints)} of {len(FIRST.hints)}" in last.output
@@ -79,7 +81,8 @@ def test_a_read_only_log_is_refused_with_what_to_do(lab_state: Path) -> None:
     lab_state.chmod(0o444)
     result = runner.invoke(app, ["log", "something"])
     assert result.exit_code == EXIT_FILE
-    assert "read-only" in result.output and "chmod" in result.output
+    assert "read-only" in result.output
+    assert "chmod" in result.output
     assert lab_state.read_text(encoding="utf-8") == before
     assert sorted(p.name for p in lab_state.parent.iterdir()) == ["LEARNING_LOG.md"]
 

@@ -13,7 +13,7 @@ from journey.files import atomic_write_text
 
 MY_WORDS = """# My log
 
-Some thoughts of mine, *with markdown* and trailing spaces   
+Some thoughts of mine, *with markdown* and a tab\t
 and no newline at the end of the progress line:
 
 <!-- journey:progress:start -->
@@ -69,11 +69,15 @@ def test_missing_markers_are_refused_and_the_file_is_kept(tmp_path: Path, broken
 
 
 def test_entries_are_appended_with_a_date_and_lesson(log_file: Path) -> None:
-    heading = journal.append_entry("  Closures capture variables, not values.  ", "01", log_file, date(2026, 3, 4))
+    heading = journal.append_entry(
+        "  Closures capture variables, not values.  ", "01", log_file, date(2026, 3, 4)
+    )
     assert heading == "### 2026-03-04 — lesson 01"
     text = log_file.read_text(encoding="utf-8")
     assert text.startswith(MY_WORDS)
-    assert text.endswith("\n\n### 2026-03-04 — lesson 01\n\nClosures capture variables, not values.\n")
+    assert text.endswith(
+        "\n\n### 2026-03-04 — lesson 01\n\nClosures capture variables, not values.\n"
+    )
 
 
 def test_an_empty_entry_is_refused(log_file: Path) -> None:
