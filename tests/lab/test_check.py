@@ -116,3 +116,20 @@ def test_reset_restores_the_stub_and_keeps_a_backup(lab: Path) -> None:
     assert stub.read_text(encoding="utf-8") == original
     backups = list((lab / ".journey" / "backups").rglob(stub.name))
     assert [b.read_text(encoding="utf-8") for b in backups] == ["# my attempt\n"]
+
+
+def test_verify_stubs_flags_a_test_that_passes_on_a_stub(lab: Path) -> None:
+    """The honesty check itself: a "stub" that is really finished must be caught."""
+    exercise = LESSON.exercises[0]
+    finished = lab / exercise.source("solutions").relative_to(ROOT)
+    stub = lab / exercise.source("exercises").relative_to(ROOT)
+    shutil.copy2(finished, stub)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--verify-stubs", f"tests/{LESSON.folder}", "-q"],
+        cwd=lab,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert f"passes against the untouched stub of exercise {exercise.id}" in result.stdout
