@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -83,6 +84,11 @@ def _short_message(report: pytest.TestReport | pytest.CollectReport) -> str:
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
     lines = [line[1:].strip() for line in report.longreprtext.splitlines() if line.startswith("E ")]
+    if isinstance(report, pytest.CollectReport):
+        # An import failure: the exception line ("SyntaxError: ...") and where it happened.
+        errors = [line for line in lines if re.match(r"^\w+(Error|Exception)\b", line)]
+        places = [line for line in lines if line.startswith("File ")]
+        return " ".join(errors[-1:] + places[-1:])[:300] or " ".join(lines[-3:])[:300]
     if lines:
         return " ".join(lines[:3])[:300]
     text = report.longreprtext.strip().splitlines()
@@ -142,6 +148,8 @@ def run_lesson(lesson: Lesson, only: Exercise | None = None) -> list[ExerciseRep
             "--no-header",
             "--tb=short",
             "--capture=fd",
+            # one broken exercise must not stop the others from being checked
+            "--continue-on-collection-errors",
         ]
         for plugin in UNNEEDED_PLUGINS:
             args += ["-p", f"no:{plugin}"]
