@@ -86,6 +86,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(getattr(pytest.mark, name))
     if _verifying(config):
         kept = [item for item in items if EXERCISE_KEY in item.stash]
+        if items and not kept:
+            raise pytest.UsageError(
+                "--verify-stubs found no exercise tests here: exercise tests live in "
+                "tests/NN_topic/test_<module>.py for a module listed in lesson.toml."
+            )
         dropped = [item for item in items if EXERCISE_KEY not in item.stash]
         if dropped:
             config.hook.pytest_deselected(items=dropped)

@@ -1,0 +1,243 @@
+"""03.6 — The gateway contract: problem+json errors and request/response models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from fastapi import FastAPI, HTTPException
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from journey.targets import load
+
+gc = load(__file__, "gateway_contract")
+
+SECRET = "password=hunter2 in /srv/shop/db.py line 42"
+
+
+def shop_client() -> TestClient:
+    """A tiny gateway-like app: its routes raise every kind of error the contract covers."""
+    app = FastAPI()
+    gc.install_problem_handlers(app)
+
+    @app.get("/api/v1/products/{product_id}", response_model=gc.ProductOut)
+    def get_product(product_id: int) -> dict[str, Any]:
+        if product_id == 1:
+            return {"id": 1, "sku": "MUG-0001", "name": "Mug", "price": "12.50"}
+        raise HTTPException(404, f"product {product_id} not found")
+
+    @app.post("/api/v1/orders", status_code=201)
+    def place_order(order: gc.OrderCreate) -> dict[str, int]:
+        if order.lines[0].quantity > 10:
+            raise gc.ProblemError(409, "Out of stock", "only 10 left", slug="out-of-stock")
+        return {"lines": len(order.lines)}
+
+    @app.get("/api/v1/boom")
+    def boom() -> None:
+        raise RuntimeError(SECRET)
+
+    # raise_server_exceptions=False: see the 500 response instead of the re-raised error
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def assert_problem(response: Any, status: int, path: str) -> dict[str, Any]:
+    assert response.status_code == status, f"expected status {status}"
+    content_type = response.headers.get("content-type", "")
+    assert content_type.startswith(gc.PROBLEM_JSON), (
+        f"errors are served as {gc.PROBLEM_JSON}, got {content_type!r}"
+    )
+    body = response.json()
+    assert body.get("status") == status, "the 'status' member repeats the HTTP status"
+    assert body.get("title"), "every problem has a short human-readable 'title'"
+    assert body.get("type"), "every problem has a 'type' URI ('about:blank' for plain HTTP)"
+    assert body.get("instance") == path, "'instance' is the path of the request that failed"
+    return body
+
+
+def test_problem_response() -> None:
+    problem = gc.Problem(title="Not Found", status=404, detail="product 42 not found")
+    response = gc.problem_response(problem, headers={"X-Request-Id": "abc"})
+    assert response.status_code == 404, "the response status is the problem's status"
+    assert response.media_type == gc.PROBLEM_JSON, "the media type is application/problem+json"
+    assert response.headers.get("x-request-id") == "abc", "extra headers are passed on"
+    import json
+
+    body = json.loads(bytes(response.body))
+    assert body == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "product 42 not found",
+    }, "None members (instance, errors) are left out of the document"
+
+
+def test_field_errors_flatten_locations() -> None:
+    got = gc.field_errors(
+        [
+            {"loc": ("body", "lines", 0, "quantity"), "msg": "too small", "type": "x"},
+            {"loc": ("query", "limit"), "msg": "bad limit", "type": "x"},
+            {"loc": ("body",), "msg": "Field required", "type": "missing"},
+        ]
+    )
+    assert [(e.location, e.field, e.message) for e in got] == [
+        ("body", "lines.0.quantity", "too small"),
+        ("query", "limit", "bad limit"),
+        ("body", "body", "Field required"),
+    ], "location is loc[0]; field joins the rest with dots (or repeats the location)"
+
+
+def test_success_passes_through_untouched() -> None:
+    response = shop_client().get("/api/v1/products/1")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["price"] == "12.50", "money leaves the gateway as a decimal string"
+
+
+def test_404_from_a_route() -> None:
+    response = shop_client().get("/api/v1/products/42")
+    body = assert_problem(response, 404, "/api/v1/products/42")
+    assert body["type"] == "about:blank", "a plain HTTP error uses type 'about:blank'"
+    assert body["title"] == "Not Found", "with about:blank the title is the status phrase"
+    assert body["detail"] == "product 42 not found", "the route's detail is kept"
+    assert "errors" not in body, "only validation problems carry 'errors'"
+
+
+def test_404_and_405_from_routing() -> None:
+    api = shop_client()
+    unknown = assert_problem(api.get("/api/v1/nowhere"), 404, "/api/v1/nowhere")
+    assert unknown["title"] == "Not Found"
+    wrong = api.delete("/api/v1/products/1")
+    body = assert_problem(wrong, 405, "/api/v1/products/1")
+    assert body["title"] == "Method Not Allowed"
+    assert wrong.headers.get("allow") == "GET", "a 405 keeps its Allow header"
+
+
+def test_validation_422_lists_every_invalid_field() -> None:
+    api = shop_client()
+    body = {"lines": [{"product_id": 1, "quantity": 0}, {"product_id": 0, "quantity": 2}]}
+    response = api.post("/api/v1/orders", json=body)
+    problem = assert_problem(response, 422, "/api/v1/orders")
+    assert problem["type"] == gc.VALIDATION_PROBLEM_TYPE
+    assert problem["title"] == gc.VALIDATION_TITLE
+    errors = {(e["location"], e["field"]) for e in problem["errors"]}
+    assert errors == {("body", "lines.0.quantity"), ("body", "lines.1.product_id")}, (
+        "one entry per invalid field, located with a dotted path"
+    )
+    assert all(e["message"] for e in problem["errors"]), "each entry says what is wrong"
+
+
+def test_validation_of_path_parameters() -> None:
+    response = shop_client().get("/api/v1/products/mug")
+    problem = assert_problem(response, 422, "/api/v1/products/mug")
+    assert [(e["location"], e["field"]) for e in problem["errors"]] == [("path", "product_id")]
+
+
+def test_domain_error_has_its_own_type() -> None:
+    response = shop_client().post(
+        "/api/v1/orders", json={"lines": [{"product_id": 1, "quantity": 11}]}
+    )
+    body = assert_problem(response, 409, "/api/v1/orders")
+    assert body["type"] == f"{gc.PROBLEM_TYPE_BASE}out-of-stock", "type = base URI + slug"
+    assert body["title"] == "Out of stock"
+    assert body["detail"] == "only 10 left"
+
+
+def test_unhandled_error_is_a_500_that_leaks_nothing() -> None:
+    response = shop_client().get("/api/v1/boom")
+    body = assert_problem(response, 500, "/api/v1/boom")
+    assert body["title"] == "Internal Server Error"
+    assert body.get("detail") == gc.INTERNAL_DETAIL, "a generic detail, the same every time"
+    for leak in ("hunter2", "RuntimeError", "db.py", "Traceback"):
+        assert leak not in response.text, f"a 500 must not reveal internals ({leak!r} leaked)"
+
+
+# -- the models ---------------------------------------------------------------------------
+
+
+def test_product_create_normalises_and_validates() -> None:
+    product = gc.ProductCreate(sku=" mug-0001 ", name=" Mug ", price="12.50")
+    assert product.sku == "MUG-0001", "the sku is stripped and upper-cased before the pattern"
+    assert product.name == "Mug"
+    assert product.price == Decimal("12.50")
+    for bad in (
+        {"sku": "MUG-1", "name": "Mug", "price": "1"},
+        {"sku": "MUG-0001", "name": "Mug", "price": "0"},
+        {"sku": "MUG-0001", "name": "Mug", "price": "1.005"},
+        {"sku": "MUG-0001", "name": "", "price": "1"},
+        {"sku": "MUG-0001", "name": "Mug", "price": "1", "stock": 3},
+    ):
+        with pytest.raises(ValidationError):
+            gc.ProductCreate(**bad)
+
+
+def test_product_out_reads_attributes() -> None:
+    class Row:  # what an ORM row looks like to Pydantic
+        id = 7
+        sku = "cup-0002"
+        name = "Cup"
+        price = Decimal("3.10")
+        description = ""
+
+    product = gc.ProductOut.model_validate(Row())
+    assert product.sku == "CUP-0002", "ProductOut validates like ProductCreate"
+    assert product.model_dump(mode="json")["price"] == "3.10", "money is a string in JSON"
+
+
+def test_order_create_rules() -> None:
+    order = gc.OrderCreate(
+        lines=[{"product_id": 1, "quantity": 2}, {"product_id": 2, "quantity": 1}]
+    )
+    assert [line.product_id for line in order.lines] == [1, 2]
+    with pytest.raises(ValidationError, match="product 1 appears twice"):
+        gc.OrderCreate(lines=[{"product_id": 1, "quantity": 1}, {"product_id": 1, "quantity": 2}])
+    with pytest.raises(ValidationError):
+        gc.OrderCreate(lines=[])
+    with pytest.raises(ValidationError):
+        gc.OrderCreate(lines=[{"product_id": 1, "quantity": gc.MAX_QUANTITY + 1}])
+
+
+def test_order_out_computes_exact_totals() -> None:
+    order = gc.OrderOut(
+        id=uuid4(),
+        status="pending",
+        created_at=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
+        lines=[
+            {"product_id": 1, "quantity": 3, "unit_price": "0.10"},
+            {"product_id": 2, "quantity": 1, "unit_price": "19.99"},
+        ],
+    )
+    assert order.lines[0].line_total == Decimal("0.30"), "3 x 0.10 is exactly 0.30 in Decimal"
+    assert order.total == Decimal("20.29"), "total is the sum of the line totals"
+    dumped = order.model_dump(mode="json")
+    assert dumped["total"] == "20.29", "computed fields are part of the JSON, as strings"
+    assert dumped["lines"][1]["line_total"] == "19.99"
+    with pytest.raises(ValidationError):
+        gc.OrderOut(id=uuid4(), status="shipped", created_at=datetime.now(UTC), lines=[])
+    with pytest.raises(ValidationError):
+        gc.OrderOut(id=uuid4(), status="pending", created_at=datetime(2025, 1, 1), lines=[])
+
+
+def test_openapi_documents_problem_responses() -> None:
+    app = FastAPI()
+    gc.install_problem_handlers(app)
+
+    @app.get("/api/v1/products/{product_id}", responses=gc.PROBLEM_RESPONSES)
+    def get_product(product_id: int) -> gc.ProductOut:
+        raise HTTPException(404)
+
+    schema = app.openapi()
+    responses = schema["paths"]["/api/v1/products/{product_id}"]["get"]["responses"]
+    assert gc.PROBLEM_JSON in responses["404"]["content"], "404 is documented as problem+json"
+    assert "Problem" in schema["components"]["schemas"], "the Problem model is in the schema"
+    live = TestClient(app).get("/api/v1/products/5")
+    assert live.headers.get("content-type", "").startswith(gc.PROBLEM_JSON), (
+        "what the docs promise is what the API sends"
+    )
+    problem = gc.Problem.model_validate(live.json())
+    assert (problem.status, problem.title, problem.detail) == (404, "Not Found", None), (
+        "an HTTPException without a detail of its own gives no 'detail' member"
+    )
