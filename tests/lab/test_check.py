@@ -6,6 +6,7 @@ learner's real exercises and LEARNING_LOG.md are never touched.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -20,14 +21,14 @@ LESSON = next(lesson for lesson in lessons() if not lesson.services)
 COPIED = ("journey", "lessons", "exercises", "solutions", "pyproject.toml", "LEARNING_LOG.md")
 
 
-def _journey(lab: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _journey(lab: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "journey", *args],
         cwd=lab,
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(lab)},
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "300", "HOME": str(lab), **env},
     )
 
 
@@ -42,7 +43,10 @@ def lab(tmp_path: Path) -> Path:
             shutil.copytree(source, copy / name, ignore=ignore)
         else:
             shutil.copy2(source, copy / name)
-    shutil.copytree(ROOT / "tests" / LESSON.folder, copy / "tests" / LESSON.folder, ignore=ignore)
+    for lesson in lessons():
+        shutil.copytree(
+            ROOT / "tests" / lesson.folder, copy / "tests" / lesson.folder, ignore=ignore
+        )
     return copy
 
 
@@ -133,3 +137,31 @@ def test_verify_stubs_flags_a_test_that_passes_on_a_stub(lab: Path) -> None:
     )
     assert result.returncode == 1, result.stdout[-2000:]
     assert f"passes against the untouched stub of exercise {exercise.id}" in result.stdout
+
+
+@pytest.mark.postgres
+def test_a_missing_service_skips_only_its_exercises(lab: Path) -> None:
+    """Redis down: its exercises are skipped with the start command; the others still run."""
+    lesson = next(lesson for lesson in lessons() if {"postgres", "redis"} <= set(lesson.services))
+    redis_only = [e for e in lesson.exercises if "redis" in e.services]
+    postgres_only = [e for e in lesson.exercises if e.services == ("postgres",)]
+    closed = {"JOURNEY_REDIS_URL": "redis://127.0.0.1:1/0"}
+    if postgres_url := os.environ.get("JOURNEY_POSTGRES_URL"):
+        closed["JOURNEY_POSTGRES_URL"] = postgres_url
+
+    result = _journey(lab, "check", lesson.number, **closed)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for exercise in redis_only:
+        line = next(line for line in lines if f" {exercise.id} " in line)
+        assert "skipped" in line, f"{exercise.id} needs Redis: {line}"
+    assert "docker compose up -d redis" in result.stdout
+    for exercise in postgres_only:
+        line = next(line for line in lines if f" {exercise.id} " in line)
+        assert "skipped" not in line, f"{exercise.id} needs only PostgreSQL: {line}"
+        assert "tests" in line, f"{exercise.id}'s tests still ran: {line}"
+
+    required = _journey(lab, "check", lesson.number, JOURNEY_REQUIRE_SERVICES="1", **closed)
+    assert required.returncode == 1
+    assert "skipped" not in required.stdout
+    assert "JOURNEY_REQUIRE_SERVICES=1 forbids skipping it" in required.stdout

@@ -1,0 +1,130 @@
+"""04.5 — an atomic money transfer that stays correct under concurrent transfers."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import psycopg
+import pytest
+
+from journey.targets import load
+
+transfers = load(__file__, "transfers")
+
+START = {"alice": 100, "bob": 100, "carol": 100, "dave": 100}
+
+
+def open_accounts(conn: psycopg.Connection, balances: dict[str, int] = START) -> None:
+    conn.execute(transfers.SCHEMA_SQL)
+    for account_id, amount in balances.items():
+        transfers.open_account(conn, account_id, amount)
+
+
+def balances(conn: psycopg.Connection) -> dict[str, int]:
+    return dict(conn.execute("SELECT id, balance FROM accounts ORDER BY id").fetchall())
+
+
+def test_a_transfer_moves_money(pg_conn: psycopg.Connection) -> None:
+    open_accounts(pg_conn)
+    transfers.transfer(pg_conn, "alice", "bob", 30)
+    assert transfers.balance(pg_conn, "alice") == 70, "the source is debited"
+    assert transfers.balance(pg_conn, "bob") == 130, "the target is credited"
+    assert transfers.total(pg_conn) == 400, "money moves, it is never created or lost"
+
+
+def test_the_whole_balance_can_be_sent(pg_conn: psycopg.Connection) -> None:
+    open_accounts(pg_conn)
+    transfers.transfer(pg_conn, "alice", "bob", 100)
+    assert balances(pg_conn)["alice"] == 0, "sending exactly the balance leaves 0"
+
+
+def test_insufficient_funds_raise_and_change_nothing(pg_conn: psycopg.Connection) -> None:
+    open_accounts(pg_conn)
+    with pytest.raises(transfers.InsufficientFunds):
+        transfers.transfer(pg_conn, "alice", "bob", 101)
+    assert balances(pg_conn) == START, "a refused transfer changes no balance"
+
+
+@pytest.mark.parametrize(("source", "target"), [("alice", "zed"), ("zed", "alice")])
+def test_an_unknown_account_raises_and_changes_nothing(
+    pg_conn: psycopg.Connection, source: str, target: str
+) -> None:
+    open_accounts(pg_conn)
+    with pytest.raises(transfers.UnknownAccount):
+        transfers.transfer(pg_conn, source, target, 10)
+    assert balances(pg_conn) == START, (
+        "a transfer that fails half way must roll back: do both updates in one transaction"
+    )
+    with pytest.raises(transfers.UnknownAccount):
+        transfers.balance(pg_conn, "zed")
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "amount", "message"),
+    [
+        ("alice", "bob", 0, "positive"),
+        ("alice", "bob", -5, "positive"),
+        ("alice", "alice", 10, "different"),
+    ],
+)
+def test_bad_transfers_are_value_errors(
+    pg_conn: psycopg.Connection, source: str, target: str, amount: int, message: str
+) -> None:
+    open_accounts(pg_conn)
+    with pytest.raises(ValueError, match=message):
+        transfers.transfer(pg_conn, source, target, amount)
+    assert balances(pg_conn) == START
+
+
+def test_opening_an_account_with_a_negative_balance_is_refused(pg_conn: psycopg.Connection) -> None:
+    pg_conn.execute(transfers.SCHEMA_SQL)
+    with pytest.raises(ValueError, match="negative"):
+        transfers.open_account(pg_conn, "alice", -1)
+    assert transfers.total(pg_conn) == 0, "no account, no money"
+
+
+def test_concurrent_transfers_keep_every_invariant(
+    pg_conn: psycopg.Connection, postgres_url: str
+) -> None:
+    open_accounts(pg_conn)
+    accounts = sorted(START)
+    workers, per_worker = 8, 25  # 200 transfers in all
+    rng = random.Random(4)
+    plans = [
+        [(*rng.sample(accounts, 2), rng.randint(1, 60)) for _ in range(per_worker)]
+        for _ in range(workers)
+    ]
+    refused = [0] * workers
+    errors: list[BaseException] = []
+    start = threading.Barrier(workers)
+
+    def work(index: int) -> None:
+        try:
+            with psycopg.connect(postgres_url, autocommit=True) as conn:
+                start.wait(timeout=10)  # all threads begin together to collide as much as possible
+                for source, target, amount in plans[index]:
+                    try:
+                        transfers.transfer(conn, source, target, amount)
+                    except transfers.InsufficientFunds:
+                        refused[index] += 1
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "transfers hang: look for a lock never released"
+    assert not errors, (
+        f"concurrent transfers failed with {errors[0]!r}; a deadlock means two transfers locked "
+        "the same rows in opposite orders: lock both accounts in one consistent order (by id)"
+    )
+    final = balances(pg_conn)
+    assert sum(final.values()) == 400, f"the total changed under concurrency: {final}"
+    assert all(value >= 0 for value in final.values()), (
+        f"a balance went negative: {final}; check the balance while holding a row lock "
+        "(SELECT ... FOR UPDATE) so no other transfer spends the same money in between"
+    )
+    assert sum(refused) < workers * per_worker, "most transfers should succeed"
