@@ -146,7 +146,7 @@ def run_lesson(lesson: Lesson, only: Exercise | None = None) -> list[ExerciseRep
             "no:cacheprovider",
             "-q",
             "--no-header",
-            "--tb=short",
+            "--tb=line",  # the learner sees one line per problem; full tracebacks cost a second
             "--capture=fd",
             # one broken exercise must not stop the others from being checked
             "--continue-on-collection-errors",

@@ -1,0 +1,95 @@
+"""Database helpers (lesson 04: SQLAlchemy 2 + Alembic; lesson 05: blocking work off the loop).
+
+The services are asyncio programs, and they use SQLAlchemy's *synchronous* ORM in a thread pool of
+their own: :meth:`Database.run` runs a function ``fn(session)`` inside one transaction on a worker
+thread (committed when it returns, rolled back when it raises), so the event loop never blocks.
+The pool has as many threads as the engine has connections, and the request id travels along
+(the context is copied into the thread).
+
+Every service owns one database and its schema history: ``capstone/<service>/migrations``.
+``python -m capstone.<service> migrate`` runs :func:`migrate`, a programmatic Alembic
+``upgrade head``; each ``migrations/env.py`` is one line that calls :func:`run_alembic_env`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+T = TypeVar("T")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base of every service's models; each service has its own tables in its own database."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Database:
+    """An engine, its sessions, and the threads that use them."""
+
+    def __init__(self, url: str, pool_size: int = 10, max_overflow: int = 10) -> None:
+        self.engine = create_engine(
+            url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+        )
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.executor = ThreadPoolExecutor(pool_size + max_overflow, thread_name_prefix="db")
+
+    async def run(self, fn: Callable[[Session], T]) -> T:
+        """``fn(session)`` in one transaction, on a worker thread."""
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, context.run, self._transaction, fn)
+
+    def _transaction(self, fn: Callable[[Session], T]) -> T:
+        with self.sessions.begin() as session:
+            return fn(session)
+
+    async def ping(self) -> None:
+        await self.run(lambda session: session.execute(text("SELECT 1")))
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.engine.dispose()
+
+
+def migrate(migrations_dir: Path, database_url: str) -> None:
+    """``alembic upgrade head`` for one service, without an alembic.ini."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.attributes["database_url"] = database_url
+    command.upgrade(config, "head")
+
+
+def run_alembic_env() -> None:
+    """The body of every service's ``migrations/env.py`` (online mode only)."""
+    from alembic import context
+
+    url = context.config.attributes.get("database_url")
+    if not url:
+        raise RuntimeError("run migrations with `python -m capstone.<service> migrate`")
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=Base.metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

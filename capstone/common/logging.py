@@ -1,0 +1,83 @@
+"""One JSON object per line, with the request id on every line (lesson 09: structlog).
+
+The request id lives in a context variable (structlog's contextvars), so every log line written
+while a request is handled carries it, and the HTTP client helpers forward it downstream.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from typing import Any
+
+import structlog
+from structlog.contextvars import bind_contextvars, get_contextvars
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    """JSON lines on stdout for structlog *and* the standard library (uvicorn, alembic...)."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_service(service),
+    ]
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level]),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("uvicorn.access", "httpx", "httpcore", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
+
+
+def _add_service(service: str) -> Any:
+    def processor(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+        event.setdefault("service", service)
+        event.pop("color_message", None)  # uvicorn's ANSI-coloured duplicate of the message
+        return event
+
+    return processor
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def bind_request_id(request_id: str | None) -> str:
+    """Binds the incoming request id (or a new one) to every log line of this task."""
+    rid = request_id or new_request_id()
+    bind_contextvars(request_id=rid)
+    return rid
+
+
+def current_request_id() -> str | None:
+    value = get_contextvars().get("request_id")
+    return str(value) if value else None
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(name)

@@ -1,0 +1,87 @@
+"""RED metrics and the request-id middleware (lesson 09: observability).
+
+Rate, Errors, Duration per route: ``http_requests_total{method,route,status}`` and
+``http_request_duration_seconds{method,route}``. The route label is the route *template*
+(``/orders/{order_id}``), never the raw path, so the number of series stays bounded.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.contextvars import clear_contextvars
+
+from capstone.common.logging import REQUEST_ID_HEADER, bind_request_id, get_logger
+
+REQUESTS = Counter(
+    "http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"]
+)
+DURATION = Histogram(
+    "http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+UNTRACKED = {"/metrics", "/health/live", "/health/ready"}
+log = get_logger("capstone.http")
+
+
+class RequestContextMiddleware:
+    """Reads or creates ``X-Request-ID``, binds it to the logs, echoes it, records RED metrics."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        clear_contextvars()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = bind_request_id(headers.get(REQUEST_ID_HEADER.lower()))
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"].append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._record(scope, status, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        if route in UNTRACKED:
+            return
+        method = scope["method"]
+        REQUESTS.labels(self.service, method, route, str(status)).inc()
+        DURATION.labels(self.service, method, route).observe(elapsed)
+        log.info(
+            "request",
+            method=method,
+            path=scope["path"],
+            route=route,
+            status=status,
+            duration_ms=round(elapsed * 1000, 1),
+        )
+
+
+async def metrics_response() -> Response:
+    """Prometheus text format of this process's metrics."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def counter(name: str, doc: str, labels: list[str] | None = None) -> Any:
+    """A named counter for a service's own business events (orders placed, events relayed...)."""
+    return Counter(name, doc, labels or [])

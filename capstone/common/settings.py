@@ -1,0 +1,28 @@
+"""Configuration from the environment (lesson 03: pydantic-settings).
+
+Every service process has its own environment; there is no prefix, so ``SERVICE_PORT`` means the
+port of whichever service reads it. Each service extends :class:`ServiceSettings`.
+"""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs: where to listen, how loud to log, its database and Redis."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    service_host: str = "127.0.0.1"
+    service_port: int = 8000
+    log_level: str = "INFO"
+    database_url: str = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/shop"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # every Redis key this service writes starts with this prefix (tests use a unique one)
+    key_prefix: str = "shop"
+    shutdown_grace_seconds: float = 5.0
+
+    def key(self, *parts: str) -> str:
+        """A Redis key under this deployment's prefix: ``key("cache", "1") == "shop:cache:1"``."""
+        return ":".join((self.key_prefix, *parts))

@@ -1,0 +1,75 @@
+"""Stock rules (lessons 04 and 06): set, read and reserve, all-or-nothing per order.
+
+Each function takes a session that is already inside a transaction (``Database.run``).
+``reserve`` claims the order id (``INSERT ... ON CONFLICT DO NOTHING``) and takes each line with a
+guarded ``UPDATE ... WHERE quantity >= n``; one short line rolls the whole reservation back. Lines
+are taken in product-id order so two orders cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from capstone.inventory.models import Reservation, ReservationLine, Stock
+
+
+class InsufficientStock(Exception):
+    def __init__(self, product_id: int, wanted: int) -> None:
+        super().__init__(f"not enough stock of product {product_id} for {wanted}")
+        self.product_id = product_id
+        self.wanted = wanted
+
+
+@dataclass(frozen=True)
+class Line:
+    product_id: int
+    quantity: int
+
+
+def set_stock(session: Session, product_id: int, quantity: int) -> int:
+    statement = insert(Stock).values(product_id=product_id, quantity=quantity)
+    statement = statement.on_conflict_do_update(
+        index_elements=[Stock.product_id],
+        set_={"quantity": statement.excluded.quantity, "updated_at": func.now()},
+    )
+    session.execute(statement)
+    return quantity
+
+
+def get_stock(session: Session, product_id: int) -> int:
+    found = session.scalar(select(Stock.quantity).where(Stock.product_id == product_id))
+    return int(found or 0)
+
+
+def reserve(session: Session, order_id: str, lines: list[Line]) -> bool:
+    """Reserves every line; returns True when this order was already reserved (a replay)."""
+    wanted: Counter[int] = Counter()
+    for line in lines:
+        wanted[line.product_id] += line.quantity
+    claimed = session.scalar(
+        insert(Reservation)
+        .values(order_id=order_id)
+        .on_conflict_do_nothing()
+        .returning(Reservation.order_id)
+    )
+    if claimed is None:
+        return True
+    for product_id in sorted(wanted):
+        left = session.scalar(
+            update(Stock)
+            .where(Stock.product_id == product_id, Stock.quantity >= wanted[product_id])
+            .values(quantity=Stock.quantity - wanted[product_id], updated_at=func.now())
+            .returning(Stock.quantity)
+        )
+        if left is None:  # raising rolls back the whole transaction: all or nothing
+            raise InsufficientStock(product_id, wanted[product_id])
+    session.execute(
+        insert(ReservationLine),
+        [{"order_id": order_id, "product_id": p, "quantity": q} for p, q in wanted.items()],
+    )
+    return False

@@ -1,0 +1,84 @@
+"""The notifier (lesson 07): a consumer group on ``orders.events`` and a small HTTP API.
+
+The consumer runs as a task beside the API; SIGTERM cancels it between entries (an entry read but
+not acknowledged stays pending and is processed at the next start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI, Header
+from sqlalchemy import select
+
+from capstone.common.db import Database
+from capstone.common.health import database_check, redis_check
+from capstone.common.service import create_app, serve_app, stop_task
+from capstone.notifier.consumer import Consumer
+from capstone.notifier.models import Notification, NotificationOut
+from capstone.notifier.settings import NotifierSettings
+
+UserId = Annotated[str, Header(alias="X-User-ID", min_length=1, max_length=64)]
+
+
+def build_app(settings: NotifierSettings) -> FastAPI:
+    db = Database(settings.database_url)
+    redis = aioredis.from_url(settings.redis_url)
+    consumer = Consumer(db, redis, settings)
+    state: dict[str, asyncio.Task[None]] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state["consumer"] = asyncio.create_task(consumer.run(), name="consumer")
+        yield
+        consumer.stop()  # it finishes the entry in hand and leaves within one read block
+        await stop_task(state["consumer"], consumer.block_seconds + 2.0, cancel=False)
+        await redis.aclose()
+        db.close()
+
+    async def consumer_running() -> None:
+        task = state.get("consumer")
+        if task is None or task.done():
+            raise RuntimeError("the stream consumer is not running")
+
+    app = create_app(
+        "notifier",
+        lifespan=lifespan,
+        checks={
+            "database": database_check(db),
+            "redis": redis_check(redis),
+            "consumer": consumer_running,
+        },
+    )
+
+    @app.get("/notifications")
+    async def my_notifications(user_id: UserId) -> list[NotificationOut]:
+        def mine(session: Any) -> list[NotificationOut]:
+            rows = session.scalars(
+                select(Notification)
+                .where(Notification.user_id == user_id)
+                .order_by(Notification.id)
+            )
+            return [
+                NotificationOut(
+                    id=n.id,
+                    event_id=n.event_id,
+                    order_id=n.order_id,
+                    user_id=n.user_id,
+                    message=n.message,
+                    created_at=n.created_at,
+                )
+                for n in rows
+            ]
+
+        return await db.run(mine)
+
+    return app
+
+
+def serve(settings: NotifierSettings) -> None:
+    serve_app(build_app(settings), settings)

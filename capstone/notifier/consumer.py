@@ -1,0 +1,155 @@
+"""The notifier's consumer group on the orders stream (lesson 07: Redis Streams).
+
+- ``XGROUP CREATE ... MKSTREAM`` once (BUSYGROUP means it exists);
+- on start, re-read this consumer's own pending entries (``XREADGROUP ... 0``): what it had read
+  but not acknowledged when it died is processed now, so nothing is lost;
+- then read new entries (``>``), and every few seconds ``XAUTOCLAIM`` entries left pending too
+  long by any consumer (a dead one, or this one after an error);
+- each entry: one ``INSERT ... ON CONFLICT DO NOTHING`` (unique event id and order id), then
+  ``XACK``. A duplicate inserts nothing and is acknowledged all the same: exactly one
+  notification per order, with at-least-once delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from prometheus_client import Counter
+from redis.exceptions import ResponseError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from capstone.common.db import Database
+from capstone.common.events import ORDER_PLACED, Event
+from capstone.common.logging import bind_request_id, get_logger
+from capstone.notifier.models import Notification
+from capstone.notifier.settings import NotifierSettings
+
+HANDLED = Counter("stream_messages_total", "stream entries handled", ["outcome"])
+log = get_logger("capstone.notifier.consumer")
+
+
+def _store(session: Session, event: Event) -> bool:
+    data = event.data
+    items = data.get("items", [])
+    count = sum(int(item.get("quantity", 0)) for item in items)
+    inserted = session.scalar(
+        insert(Notification)
+        .values(
+            event_id=str(event.id),
+            order_id=str(data["order_id"]),
+            user_id=str(data["user_id"]),
+            message=f"Your order {data['order_id']} is placed: {count} item(s).",
+        )
+        .on_conflict_do_nothing()
+        .returning(Notification.id)
+    )
+    return inserted is not None
+
+
+class Consumer:
+    def __init__(self, db: Database, redis: Any, settings: NotifierSettings) -> None:
+        self.db = db
+        self.redis = redis
+        self.s = settings
+        self._stopping = asyncio.Event()
+
+    @property
+    def block_seconds(self) -> float:
+        return self.s.block_ms / 1000
+
+    def stop(self) -> None:
+        """Asks the loop to end after the current read: no entry is left half-handled."""
+        self._stopping.set()
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(
+                self.s.events_stream, self.s.consumer_group, id="0", mkstream=True
+            )
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+    async def handle(self, entry_id: Any, fields: dict[Any, Any] | None) -> None:
+        outcome = "ignored"
+        if fields:  # None: the entry was trimmed from the stream while pending
+            try:
+                event = Event.from_fields(fields)
+            except ValueError as error:  # poison message: it can never succeed, drop it
+                log.error("unreadable event", entry_id=str(entry_id), error=str(error))
+                outcome = "invalid"
+            else:
+                bind_request_id(event.request_id)
+                if event.type == ORDER_PLACED:
+                    created = await self.db.run(lambda session: _store(session, event))
+                    outcome = "stored" if created else "duplicate"
+                    log.info("notification", outcome=outcome, event_id=str(event.id))
+        await self.redis.xack(self.s.events_stream, self.s.consumer_group, entry_id)
+        HANDLED.labels(outcome).inc()
+
+    async def _read(self, from_id: str) -> list[tuple[Any, Any]]:
+        reply = await self.redis.xreadgroup(
+            self.s.consumer_group,
+            self.s.consumer_name,
+            {self.s.events_stream: from_id},
+            count=self.s.batch,
+            block=None if from_id == "0" else self.s.block_ms,
+        )
+        return [entry for _, entries in reply or [] for entry in entries]
+
+    async def drain_own_pending(self) -> int:
+        """Entries delivered to this consumer before and never acknowledged."""
+        done = 0
+        while entries := await self._read("0"):
+            for entry_id, fields in entries:
+                await self.handle(entry_id, fields)
+                done += 1
+        if done:
+            log.info("re-processed pending entries", count=done)
+        return done
+
+    async def claim_stale(self) -> int:
+        start, done = "0-0", 0
+        while True:
+            reply = await self.redis.xautoclaim(
+                self.s.events_stream,
+                self.s.consumer_group,
+                self.s.consumer_name,
+                min_idle_time=self.s.claim_idle_ms,
+                start_id=start,
+                count=self.s.batch,
+            )
+            start, entries = reply[0], reply[1]
+            for entry_id, fields in entries:
+                await self.handle(entry_id, fields)
+                done += 1
+            if start in (b"0-0", "0-0"):
+                return done
+
+    async def run(self) -> None:
+        await self.ensure_group()
+        await self.drain_own_pending()
+        next_claim = 0.0
+        while not self._stopping.is_set():
+            try:
+                if time.monotonic() >= next_claim:
+                    await self.claim_stale()
+                    next_claim = time.monotonic() + self.s.claim_every_seconds
+                for entry_id, fields in await self._read(">"):
+                    await self.handle(entry_id, fields)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # unacked entries stay pending and are claimed later
+                log.warning("consumer error", error=repr(error))
+                await asyncio.sleep(1.0)
+                if "NOGROUP" in str(error):  # the stream or group was deleted: start afresh
+                    await self._recreate()
+
+    async def _recreate(self) -> None:
+        try:
+            await self.ensure_group()
+        except Exception as error:
+            log.warning("cannot create the consumer group", error=repr(error))

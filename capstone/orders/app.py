@@ -1,0 +1,117 @@
+"""The orders service (lessons 03, 04, 06, 07, 12). Only the gateway calls it: the caller is
+named by the ``X-User-ID`` header the gateway sets after it has checked the token.
+
+A user sees only their own orders: another user's order is 404, exactly like a missing one, so
+the answer does not reveal that it exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI, Header, Response
+from sqlalchemy import select
+
+from capstone.common.db import Database
+from capstone.common.health import database_check, redis_check
+from capstone.common.problems import PROBLEM_JSON, Problem
+from capstone.common.service import create_app, serve_app, stop_task
+from capstone.orders.inventory_client import InventoryClient, InventoryUnavailable
+from capstone.orders.models import Order, OrderIn, OrderItem, OrderOut, StockIn, StockOut
+from capstone.orders.outbox import OutboxRelay
+from capstone.orders.placing import OrderPlacer
+from capstone.orders.settings import OrdersSettings
+
+UserId = Annotated[str, Header(alias="X-User-ID", min_length=1, max_length=64)]
+IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
+
+
+def _out(order: Order) -> OrderOut:
+    return OrderOut(
+        id=order.id,
+        user_id=order.user_id,
+        status=order.status,
+        items=[OrderItem(product_id=x.product_id, quantity=x.quantity) for x in order.lines],
+        created_at=order.created_at,
+    )
+
+
+def build_app(settings: OrdersSettings) -> FastAPI:
+    db = Database(settings.database_url, pool_size=10, max_overflow=20)
+    redis = aioredis.from_url(settings.redis_url)
+    inventory = InventoryClient(settings.inventory_target, settings.reserve_deadline_seconds)
+    relay = OutboxRelay(db, redis, settings.events_stream, settings.outbox_poll_seconds)
+    placer = OrderPlacer(db, inventory, relay, settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        yield
+        await stop_task(relay_task, 3.0)
+        await inventory.close()
+        await redis.aclose()
+        db.close()
+
+    app = create_app(
+        "orders",
+        lifespan=lifespan,
+        checks={
+            "database": database_check(db),
+            "redis": redis_check(redis),
+            "inventory": inventory.check,
+        },
+    )
+
+    @app.post("/orders", status_code=201, response_model=OrderOut)
+    async def place_order(order: OrderIn, user_id: UserId, key: IdempotencyKey) -> Response:
+        answer = await placer.place(user_id, key, order)
+        media = PROBLEM_JSON if answer.status >= 400 else "application/json"
+        headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
+        return Response(answer.body, status_code=answer.status, media_type=media, headers=headers)
+
+    @app.get("/orders")
+    async def list_orders(user_id: UserId) -> list[OrderOut]:
+        def mine(session: Any) -> list[OrderOut]:
+            rows = session.scalars(
+                select(Order).where(Order.user_id == user_id).order_by(Order.created_at)
+            )
+            return [_out(order) for order in rows]
+
+        return await db.run(mine)
+
+    @app.get("/orders/{order_id}")
+    async def get_order(order_id: str, user_id: UserId) -> OrderOut:
+        def one(session: Any) -> OrderOut | None:
+            order = session.get(Order, order_id)
+            return _out(order) if order is not None and order.user_id == user_id else None
+
+        found = await db.run(one)
+        if found is None:  # someone else's order is "not found" too: no existence leak
+            raise Problem(404, "Not Found", f"no order {order_id}")
+        return found
+
+    @app.put("/stock/{product_id}")
+    async def set_stock(product_id: int, stock: StockIn) -> StockOut:
+        try:
+            quantity = await inventory.set_stock(product_id, stock.quantity)
+        except InventoryUnavailable as error:
+            raise Problem(503, "Inventory unavailable", str(error)) from error
+        return StockOut(product_id=product_id, quantity=quantity)
+
+    @app.get("/stock/{product_id}")
+    async def get_stock(product_id: int) -> StockOut:
+        try:
+            quantity = await inventory.get_stock(product_id)
+        except InventoryUnavailable as error:
+            raise Problem(503, "Inventory unavailable", str(error)) from error
+        return StockOut(product_id=product_id, quantity=quantity)
+
+    return app
+
+
+def serve(settings: OrdersSettings) -> None:
+    serve_app(build_app(settings), settings)

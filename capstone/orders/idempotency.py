@@ -1,0 +1,91 @@
+"""Idempotency keys that are safe under races (lesson 12).
+
+A request with ``Idempotency-Key: K`` from user U first *claims* (U, K) with one
+``INSERT ... ON CONFLICT (user_id, key) DO UPDATE ... WHERE <stale claim> RETURNING``: exactly one
+concurrent request gets a row back and does the work; the others read the existing row:
+
+- a different body fingerprint -> 422 (the key was reused for another request);
+- status ``done`` -> the stored response, status and body, byte for byte;
+- status ``running`` -> wait (poll with a deadline) for it to finish; still running -> 409.
+
+A claim whose request crashed is taken over once ``locked_until`` has passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from capstone.orders.models import IdempotencyKey
+
+RUNNING = "running"
+DONE = "done"
+
+
+def fingerprint(body: Any) -> str:
+    """SHA-256 of the canonical JSON of the request body (sorted keys, no spaces)."""
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Existing:
+    """Someone else's claim of the key, as read after ours failed."""
+
+    fingerprint: str
+    status: str
+    response_status: int | None
+    response_body: str | None
+
+
+def claim(
+    session: Session, user_id: str, key: str, fp: str, lock_seconds: float
+) -> Existing | None:
+    """None when this request now owns the key; otherwise what is already there."""
+    now = datetime.now(UTC)
+    statement = insert(IdempotencyKey).values(
+        user_id=user_id,
+        key=key,
+        fingerprint=fp,
+        status=RUNNING,
+        locked_until=now + timedelta(seconds=lock_seconds),
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[IdempotencyKey.user_id, IdempotencyKey.key],
+        set_={"locked_until": statement.excluded.locked_until},
+        where=(IdempotencyKey.status == RUNNING)
+        & (IdempotencyKey.locked_until < now)
+        & (IdempotencyKey.fingerprint == statement.excluded.fingerprint),
+    )
+    if session.scalar(statement.returning(IdempotencyKey.key)) is not None:
+        return None
+    row = session.scalars(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    ).one()
+    return Existing(row.fingerprint, row.status, row.response_status, row.response_body)
+
+
+def finish(session: Session, user_id: str, key: str, status: int, body: str) -> None:
+    """Stores the final response; later requests with the key get exactly this."""
+    session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+        .values(status=DONE, response_status=status, response_body=body)
+    )
+
+
+def release(session: Session, user_id: str, key: str) -> None:
+    """Gives the key back after a failure worth retrying (the client may repeat the request)."""
+    session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.user_id == user_id,
+            IdempotencyKey.key == key,
+            IdempotencyKey.status == RUNNING,
+        )
+    )

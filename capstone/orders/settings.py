@@ -1,0 +1,16 @@
+"""Orders configuration (lesson 03: pydantic-settings)."""
+
+from capstone.common.settings import ServiceSettings
+
+
+class OrdersSettings(ServiceSettings):
+    service_port: int = 8002
+    database_url: str = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/shop_orders"
+    inventory_target: str = "127.0.0.1:50051"
+    reserve_deadline_seconds: float = 2.0
+    outbox_poll_seconds: float = 0.5
+    events_stream: str = "orders.events"
+    # how long a repeated request waits for the first one with its key before answering 409
+    idempotency_wait_seconds: float = 5.0
+    # a claim older than this whose request never finished (a crash) may be taken over
+    idempotency_lock_seconds: float = 30.0

@@ -1,0 +1,350 @@
+"""Runs the whole shop as local processes: ``journey capstone up`` and the tests use this.
+
+For each service: create its database if missing, ``python -m capstone.<service> migrate``, then
+``python -m capstone.<service> serve`` with its environment (ports, URLs, database). The services
+start in parallel; :meth:`Capstone.wait_ready` polls every ``/health/ready`` (and inventory's gRPC
+health service) until all answer or a deadline passes. Every child's output is streamed with its
+name in front. :meth:`Capstone.stop` sends SIGTERM to every child, then SIGKILL to any still alive
+after a deadline, so no process is left behind (lessons 10 and 12).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    import psycopg
+
+SERVICES = ("inventory", "catalog", "orders", "notifier", "gateway")
+HTTP_SERVICES = ("gateway", "catalog", "orders", "notifier")
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POSTGRES = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+
+
+class StartupError(RuntimeError):
+    """A service did not migrate, start or become ready in time."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Ports:
+    gateway: int = 8000
+    catalog: int = 8001
+    orders: int = 8002
+    notifier: int = 8003
+    inventory: int = 50051
+    inventory_metrics: int = 9101
+
+    @classmethod
+    def free(cls, host: str = "127.0.0.1") -> Ports:
+        return cls(*(free_port(host) for _ in range(6)))
+
+
+@dataclass
+class Config:
+    """Where everything listens and which databases, keys and stream it uses."""
+
+    host: str = "127.0.0.1"
+    ports: Ports = field(default_factory=Ports)
+    db_prefix: str = "shop"
+    key_prefix: str = "shop"
+    events_stream: str = "orders.events"
+    postgres_url: str = field(
+        default_factory=lambda: os.environ.get("JOURNEY_POSTGRES_URL") or DEFAULT_POSTGRES
+    )
+    redis_url: str = field(
+        default_factory=lambda: os.environ.get("JOURNEY_REDIS_URL") or DEFAULT_REDIS
+    )
+    log_level: str = "INFO"
+    env: dict[str, str] = field(default_factory=dict)  # extra settings for every service
+
+    def database_name(self, service: str) -> str:
+        return f"{self.db_prefix}_{service}"
+
+    def database_url(self, service: str) -> str:
+        parts = urlsplit(self.postgres_url)
+        url = urlunsplit(parts._replace(path=f"/{self.database_name(service)}"))
+        return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+psycopg://", url)
+
+    def url(self, service: str) -> str:
+        port = (
+            self.ports.inventory_metrics if service == "inventory" else getattr(self.ports, service)
+        )
+        return f"http://{self.host}:{port}"
+
+    @property
+    def inventory_target(self) -> str:
+        return f"{self.host}:{self.ports.inventory}"
+
+    def env_for(self, service: str) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "SERVICE_HOST": self.host,
+            "SERVICE_PORT": str(getattr(self.ports, service)),
+            "LOG_LEVEL": self.log_level,
+            "DATABASE_URL": self.database_url(service),
+            "REDIS_URL": self.redis_url,
+            "KEY_PREFIX": self.key_prefix,
+            "EVENTS_STREAM": self.events_stream,
+            "CATALOG_URL": self.url("catalog"),
+            "ORDERS_URL": self.url("orders"),
+            "NOTIFIER_URL": self.url("notifier"),
+            "INVENTORY_TARGET": self.inventory_target,
+            "METRICS_PORT": str(self.ports.inventory_metrics),
+        }
+        env.update(self.env)
+        return env
+
+
+def _pg_admin(url: str) -> psycopg.Connection[tuple[Any, ...]]:
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True, connect_timeout=5)
+
+
+class Capstone:
+    """The five services as child processes of this one."""
+
+    def __init__(self, config: Config, output: TextIO | None = None) -> None:
+        self.config = config
+        self.output = output or sys.stdout
+        self.processes: dict[str, subprocess.Popen[str]] = {}
+        self.tails: dict[str, deque[str]] = {name: deque(maxlen=40) for name in SERVICES}
+        self._write_lock = threading.Lock()
+
+    # -- databases and Redis ----------------------------------------------------------------
+
+    def create_databases(self) -> None:
+        from psycopg import sql
+
+        with _pg_admin(self.config.postgres_url) as conn:
+            existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
+            for service in SERVICES:
+                name = self.config.database_name(service)
+                if name not in existing:
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    def drop_databases(self) -> None:
+        from psycopg import sql
+
+        with _pg_admin(self.config.postgres_url) as conn:
+            for service in SERVICES:
+                name = self.config.database_name(service)
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+
+    def clear_redis(self) -> None:
+        """Deletes the stream and every key under the key prefix."""
+        import redis
+
+        client = redis.Redis.from_url(self.config.redis_url)
+        try:
+            stale = [self.config.events_stream]
+            stale += list(client.scan_iter(match=f"{self.config.key_prefix}:*", count=500))
+            client.delete(*stale)
+        finally:
+            client.close()
+
+    # -- processes --------------------------------------------------------------------------
+
+    def _spawn(self, service: str, command: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", f"capstone.{service}", command],
+            cwd=ROOT,
+            env=self.config.env_for(service),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+            start_new_session=True,  # Ctrl-C reaches the runner only; it stops the children
+        )
+        threading.Thread(
+            target=self._pump, args=(service, process), daemon=True, name=f"log-{service}"
+        ).start()
+        return process
+
+    def _pump(self, service: str, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.tails[service].append(line.rstrip())
+            with self._write_lock:
+                self.output.write(f"{service:<9} | {line}")
+                self.output.flush()
+
+    def migrate(self, services: Iterable[str] = SERVICES) -> None:
+        """Each service's ``migrate`` (Alembic ``upgrade head``), run in this process.
+
+        The same function as ``python -m capstone.<service> migrate``, called directly: one
+        import of Alembic instead of five interpreters, which keeps start-up short."""
+        from capstone.common.db import migrate
+
+        for service in services:
+            try:
+                migrate(
+                    ROOT / "capstone" / service / "migrations", self.config.database_url(service)
+                )
+            except Exception as error:
+                raise StartupError(f"{service}: migrate failed: {error!r}") from error
+
+    def start(self, services: Iterable[str] = SERVICES) -> None:
+        """Starts the services' processes, all at once."""
+        for service in services:
+            self.processes[service] = self._spawn(service, "serve")
+
+    def up(self, timeout: float = 30.0) -> float:
+        """Databases, migrations, processes, readiness. Returns the seconds it took."""
+        started = time.monotonic()
+        self.create_databases()
+        self.migrate()
+        try:
+            self.start()
+            self.wait_ready(timeout=max(1.0, timeout - (time.monotonic() - started)))
+        except BaseException:
+            self.stop()
+            raise
+        return time.monotonic() - started
+
+    def _is_ready(self, service: str) -> bool:
+        import httpx
+
+        try:
+            reply = httpx.get(f"{self.config.url(service)}/health/ready", timeout=1.0)
+        except httpx.HTTPError:
+            return False
+        if reply.status_code != 200:
+            return False
+        return service != "inventory" or self._grpc_serving()
+
+    def _grpc_serving(self) -> bool:
+        import grpc
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+        with grpc.insecure_channel(self.config.inventory_target) as channel:
+            try:
+                reply = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=""), timeout=1.0
+                )
+            except grpc.RpcError:
+                return False
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+    def wait_ready(self, services: Iterable[str] = SERVICES, timeout: float = 30.0) -> None:
+        waiting = list(services)
+        deadline = time.monotonic() + timeout
+        while waiting:
+            for service in list(waiting):
+                process = self.processes.get(service)
+                if process is None or process.poll() is not None:
+                    code = None if process is None else process.returncode
+                    raise StartupError(self._explain({service: f"exited with {code}"}))
+                if self._is_ready(service):
+                    waiting.remove(service)
+            if waiting and time.monotonic() > deadline:
+                reasons = dict.fromkeys(waiting, f"not ready after {timeout:.0f}s")
+                raise StartupError(self._explain(reasons))
+            if waiting:
+                time.sleep(0.1)
+
+    def _explain(self, reasons: dict[str, str]) -> str:
+        parts = []
+        for service, reason in reasons.items():
+            tail = "\n".join(f"    {line}" for line in list(self.tails[service])[-15:])
+            parts.append(f"{service}: {reason}\n{tail}")
+        return "\n".join(parts)
+
+    def kill(self, service: str, sig: int = signal.SIGKILL, timeout: float = 10.0) -> int:
+        """Sends a signal to one service and waits until it has exited."""
+        process = self.processes[service]
+        process.send_signal(sig)
+        return process.wait(timeout=timeout)
+
+    def restart(self, service: str, timeout: float = 30.0) -> None:
+        """Starts one service again (after :meth:`kill`) and waits until it is ready."""
+        self.processes[service] = self._spawn(service, "serve")
+        self.wait_ready([service], timeout=timeout)
+
+    def stop(self, timeout: float = 10.0) -> dict[str, int]:
+        """SIGTERM to every child, SIGKILL to those still alive at the deadline; exit codes."""
+        alive = {name: p for name, p in self.processes.items() if p.poll() is None}
+        for process in alive.values():
+            process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in alive.values():
+            try:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        return {name: p.returncode for name, p in self.processes.items()}
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes.values()]
+
+    def urls(self) -> dict[str, str]:
+        urls = {name: self.config.url(name) for name in HTTP_SERVICES}
+        urls["inventory"] = f"grpc://{self.config.inventory_target}"
+        urls["inventory metrics"] = f"{self.config.url('inventory')}/metrics"
+        urls["api docs"] = f"{self.config.url('gateway')}/docs"
+        return urls
+
+
+def run_until_signal(
+    config: Config, timeout: float = 30.0, say: Callable[[str], None] = print
+) -> int:
+    """``journey capstone up``: start, print the URLs, stream logs, stop on Ctrl-C or SIGTERM."""
+    system = Capstone(config)
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _: object) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            took = system.up(timeout=timeout)
+        except StartupError as error:
+            say(f"the shop did not start:\n{error}")
+            return 1
+        say(f"the shop is ready in {took:.1f}s:")
+        for name, url in system.urls().items():
+            say(f"  {name:<18} {url}")
+        say("press Ctrl-C to stop")
+        while not stopping.wait(0.5):
+            for name, process in system.processes.items():
+                if process.poll() is not None and not getattr(process, "_reported", False):
+                    process._reported = True  # type: ignore[attr-defined]
+                    say(f"{name} exited with {process.returncode}")
+        say("stopping...")
+        codes = system.stop()
+        say("stopped: " + ", ".join(f"{name} {code}" for name, code in codes.items()))
+        return 0
+    finally:
+        system.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(run_until_signal(Config()))

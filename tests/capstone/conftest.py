@@ -1,0 +1,177 @@
+"""The whole shop, started once per test session the way ``journey capstone up`` starts it:
+every service a process, on free ports, with databases ``shoptest_<pid>_<hex>_<service>`` and
+Redis keys and stream under the same unique prefix. All of it is dropped at the end."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from journey.pytest_plugin import require_service
+
+ORPHAN = re.compile(r"^shoptest_(?P<pid>\d+)_[0-9a-f]+_\w+$")
+RATE_LIMIT = 60
+ADMIN = ("admin@shop.example", "admin-password")  # the demo's admin, so the demo can log in
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
+    """Polls ``check`` until it returns something truthy; fails after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    pause = 0.05
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.3)
+
+
+@pytest.fixture
+def poll() -> Callable[..., Any]:
+    """``poll(check, timeout, what)``: wait on a condition with a deadline, never a fixed sleep."""
+    return wait_for
+
+
+@dataclass
+class Shop:
+    """The running system and a few conveniences to drive it through the public API."""
+
+    system: Any
+    gateway: str
+    prefix: str
+    log_path: Path
+    _admin: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def api(self) -> str:
+        return f"{self.gateway}/api/v1"
+
+    def client(self) -> Any:
+        import httpx
+
+        return httpx.Client(base_url=self.api, timeout=20.0)
+
+    def user(self, email: str | None = None, password: str = "password-123") -> dict[str, str]:
+        """Registers a new user and returns its Authorization header."""
+        email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+        with self.client() as http:
+            made = http.post("/auth/register", json={"email": email, "password": password})
+            assert made.status_code in (201, 409), made.text
+            token = http.post("/auth/token", data={"username": email, "password": password})
+            assert token.status_code == 200, token.text
+        return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    def admin(self) -> dict[str, str]:
+        if not self._admin:
+            self._admin = self.user(*ADMIN)
+        return self._admin
+
+    def product(self, stock: int) -> int:
+        """A new product with ``stock`` units, made through the admin API."""
+        tag = uuid.uuid4().hex[:10]
+        with self.client() as http:
+            made = http.post(
+                "/products",
+                json={"sku": f"sku-{tag}", "name": f"thing {tag}", "price_cents": 500},
+                headers=self.admin(),
+            )
+            assert made.status_code == 201, made.text
+            pid = int(made.json()["id"])
+            put = http.put(f"/products/{pid}/stock", json={"quantity": stock}, headers=self.admin())
+            assert put.status_code == 200, put.text
+        return pid
+
+    def notifications(self, headers: dict[str, str]) -> list[dict[str, Any]]:
+        with self.client() as http:
+            reply = http.get("/notifications", headers=headers)
+            assert reply.status_code == 200, reply.text
+            return list(reply.json())
+
+    def database_url(self, service: str) -> str:
+        return str(self.system.config.database_url(service)).replace(
+            "postgresql+psycopg", "postgresql"
+        )
+
+    def redis(self) -> Any:
+        import redis
+
+        return redis.Redis.from_url(self.system.config.redis_url, decode_responses=True)
+
+
+def capstone_pids(prefix: str) -> list[int]:
+    """Every process whose environment carries this run's key prefix: the services it started."""
+    marker = f"KEY_PREFIX={prefix}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if marker in (proc / "environ").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture
+def find_capstone_pids() -> Callable[[str], list[int]]:
+    return capstone_pids
+
+
+def _drop_orphans(admin_url: str) -> None:
+    """Databases of earlier runs that were killed before they could clean up."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for (name,) in conn.execute("SELECT datname FROM pg_database").fetchall():
+            match = ORPHAN.match(name)
+            if match and not Path(f"/proc/{match['pid']}").exists():
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+
+
+@pytest.fixture(scope="session")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    from capstone.runner import Capstone, Config, Ports
+
+    postgres_url = require_service("postgres")
+    redis_url = require_service("redis")
+    _drop_orphans(postgres_url)
+    prefix = f"shoptest_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    config = Config(
+        ports=Ports.free(),
+        db_prefix=prefix,
+        key_prefix=prefix,
+        events_stream=f"{prefix}:orders.events",
+        postgres_url=postgres_url,
+        redis_url=redis_url,
+        env={
+            "RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT),
+            "ADMIN_EMAILS": ADMIN[0],
+            "IDEMPOTENCY_WAIT_SECONDS": "4",
+            "OUTBOX_POLL_SECONDS": "0.2",
+        },
+    )
+    log_path = tmp_path_factory.mktemp("capstone") / "services.log"
+    log = log_path.open("w")
+    system = Capstone(config, output=log)
+    try:
+        system.up(timeout=90.0)
+        yield Shop(system=system, gateway=config.url("gateway"), prefix=prefix, log_path=log_path)
+    finally:
+        system.stop()
+        system.drop_databases()
+        system.clear_redis()
+        log.close()

@@ -1,0 +1,171 @@
+"""Idempotency under a race, duplicate stream delivery, and a notifier killed mid-stream."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import uuid
+
+import pytest
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+def test_fifty_identical_requests_make_one_order(shop):
+    import httpx
+
+    user = shop.user()
+    pid = shop.product(stock=100)
+    body = {"items": [{"product_id": pid, "quantity": 3}]}
+    headers = {**user, "Idempotency-Key": uuid.uuid4().hex}
+
+    async def burst():
+        limits = httpx.Limits(max_connections=50)
+        async with httpx.AsyncClient(base_url=shop.api, timeout=30, limits=limits) as http:
+            return await asyncio.gather(
+                *(http.post("/orders", json=body, headers=headers) for _ in range(50))
+            )
+
+    replies = asyncio.run(burst())
+    statuses = {r.status_code for r in replies}
+    assert statuses == {201}, f"every one of the 50 gets the same status, got {statuses}"
+    assert len({r.content for r in replies}) == 1, "every one gets the same body, byte for byte"
+    with shop.client() as http:
+        orders = http.get("/orders", headers=user).json()
+        assert len(orders) == 1, "one order, however many times it was sent"
+        assert http.get(f"/products/{pid}/stock").json()["quantity"] == 97, "reserved once"
+
+
+def test_key_still_running_is_409(shop):
+    """A first request that holds the key past the wait gets its duplicates a 409."""
+    from datetime import UTC, datetime, timedelta
+
+    import psycopg
+
+    from capstone.orders.idempotency import fingerprint
+
+    user = shop.user()
+    with shop.client() as http:
+        user_id = http.get("/users/me", headers=user).json()["id"]
+    body = {"items": [{"product_id": 1, "quantity": 1}]}
+    key = uuid.uuid4().hex
+    with psycopg.connect(shop.database_url("orders"), autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO idempotency_keys (user_id, key, fingerprint, status, locked_until)"
+            " VALUES (%s, %s, %s, 'running', %s)",
+            (user_id, key, fingerprint(body), datetime.now(UTC) + timedelta(minutes=5)),
+        )
+    with shop.client() as http:
+        busy = http.post("/orders", json=body, headers={**user, "Idempotency-Key": key})
+    assert busy.status_code == 409, "a key whose first request is still running: 409"
+    assert busy.json()["title"] == "Request in progress"
+    assert busy.headers["retry-after"] == "1"
+
+
+def test_rate_limit_is_429_with_retry_after(shop):
+    """The session runs the gateway with RATE_LIMIT_PER_MINUTE=60 (see conftest)."""
+    email = f"eve-{uuid.uuid4().hex[:8]}@example.com"
+    shop.user(email)  # one login counted already
+    with shop.client() as http:
+        statuses = []
+        for _ in range(70):
+            reply = http.post("/auth/token", data={"username": email, "password": "wrong-pass"})
+            statuses.append(reply.status_code)
+            if reply.status_code == 429:
+                break
+    assert statuses[-1] == 429, "logins beyond the per-minute limit are refused"
+    assert set(statuses[:-1]) == {401}
+    assert 0 < int(reply.headers["retry-after"]) <= 60
+    assert reply.headers["content-type"] == "application/problem+json"
+
+
+def _me(shop, headers):
+    with shop.client() as http:
+        return http.get("/users/me", headers=headers).json()["id"]
+
+
+def _delivered(redis, stream, entry_id):
+    """True once the notifier's group has read past ``entry_id`` and acknowledged everything."""
+    groups = [g for g in redis.xinfo_groups(stream) if g["name"] == "notifier"]
+    if not groups:
+        return False
+    last = tuple(int(x) for x in groups[0]["last-delivered-id"].split("-"))
+    return last >= tuple(int(x) for x in entry_id.split("-")) and groups[0]["pending"] == 0
+
+
+def test_duplicate_delivery_writes_one_notification(shop, poll):
+    from capstone.common.events import ORDER_PLACED, Event
+
+    user = shop.user()
+    redis = shop.redis()
+    stream = shop.system.config.events_stream
+    event = Event(
+        type=ORDER_PLACED,
+        data={
+            "order_id": str(uuid.uuid4()),
+            "user_id": _me(shop, user),
+            "items": [{"product_id": 1, "quantity": 1}],
+        },
+    )
+    first = redis.xadd(stream, event.to_fields())
+    second = redis.xadd(stream, event.to_fields())
+    assert first != second, "two stream entries carry the same event"
+    poll(lambda: _delivered(redis, stream, second), what="both entries to be consumed")
+    notes = [n for n in shop.notifications(user) if n["order_id"] == event.data["order_id"]]
+    assert len(notes) == 1, "a message delivered twice makes one notification"
+
+    # and a real order's event, published again, changes nothing either
+    pid = shop.product(stock=5)
+    with shop.client() as http:
+        order = http.post(
+            "/orders",
+            json={"items": [{"product_id": pid, "quantity": 1}]},
+            headers={**user, "Idempotency-Key": uuid.uuid4().hex},
+        ).json()
+    poll(
+        lambda: [n for n in shop.notifications(user) if n["order_id"] == order["id"]],
+        what="the order's notification",
+    )
+    entries = [
+        fields for _, fields in redis.xrange(stream) if order["id"] in fields.get("event", "")
+    ]
+    assert len(entries) == 1, "the relay published the order's event once"
+    again = redis.xadd(stream, entries[0])
+    poll(lambda: _delivered(redis, stream, again), what="the re-published entry to be consumed")
+    notes = [n for n in shop.notifications(user) if n["order_id"] == order["id"]]
+    assert len(notes) == 1, "re-delivering a real order's event adds no notification"
+    redis.close()
+
+
+def test_killing_the_notifier_loses_no_notification(shop, poll):
+    import httpx
+
+    user = shop.user()
+    pid = shop.product(stock=100)
+    body = {"items": [{"product_id": pid, "quantity": 1}]}
+
+    async def orders_while_killing():
+        async with httpx.AsyncClient(base_url=shop.api, timeout=30) as http:
+
+            async def place():
+                key = {"Idempotency-Key": uuid.uuid4().hex}
+                return await http.post("/orders", json=body, headers={**user, **key})
+
+            first = await asyncio.gather(*(place() for _ in range(4)))
+            kill = asyncio.to_thread(shop.system.kill, "notifier", signal.SIGKILL)
+            during = await asyncio.gather(kill, *(place() for _ in range(4)))
+            after = await asyncio.gather(*(place() for _ in range(4)))
+            return [*first, *during[1:], *after]
+
+    replies = asyncio.run(orders_while_killing())
+    assert [r.status_code for r in replies] == [201] * 12, "orders do not need the notifier"
+    assert shop.system.processes["notifier"].returncode == -signal.SIGKILL
+    shop.system.restart("notifier", timeout=30)
+    order_ids = {r.json()["id"] for r in replies}
+
+    def all_notified():
+        notes = [n for n in shop.notifications(user) if n["order_id"] in order_ids]
+        return notes if len(notes) >= len(order_ids) else None
+
+    notes = poll(all_notified, timeout=30, what="a notification for every order")
+    assert sorted(n["order_id"] for n in notes) == sorted(order_ids), "one per order, none lost"

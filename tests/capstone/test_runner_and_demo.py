@@ -1,0 +1,76 @@
+"""`journey capstone demo` against the running shop, `journey capstone up` end to end, and a
+clean stop: no capstone process outlives the runner. Runs last: its last test stops the shop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_demo_passes_against_the_running_shop(shop):
+    done = subprocess.run(
+        [sys.executable, "-m", "journey.capstone_cli", "demo", "--gateway", shop.gateway],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, f"the demo should pass:\n{done.stdout}\n{done.stderr}"
+    assert "PASS" in done.stdout
+
+
+def test_up_command_starts_and_stops_cleanly_on_sigterm(shop, find_capstone_pids):
+    from capstone.runner import Capstone, Config
+
+    prefix = f"shoptest_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    command = [
+        sys.executable, "-m", "journey.capstone_cli", "up", "--free-ports",
+        "--db-prefix", prefix, "--key-prefix", prefix, "--stream", f"{prefix}:orders.events",
+    ]  # fmt: skip
+    runner = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines: list[str] = []
+    try:
+        assert runner.stdout is not None
+        started = time.monotonic()
+        for line in runner.stdout:
+            lines.append(line)
+            if "ready in" in line or "did not start" in line:
+                break
+        took = time.monotonic() - started
+        assert any("ready in" in line for line in lines), "".join(lines[-30:])
+        assert took < 60
+        runner.send_signal(signal.SIGTERM)
+        rest, _ = runner.communicate(timeout=30)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait()
+        leftover = Capstone(
+            Config(db_prefix=prefix, key_prefix=prefix, events_stream=f"{prefix}:orders.events")
+        )
+        leftover.drop_databases()
+        leftover.clear_redis()
+    assert runner.returncode == 0, rest[-2000:]
+    codes = rest.split("stopped: ")[-1].strip()
+    assert codes.count(" 0") == 5, f"every service exits cleanly on SIGTERM: {codes}"
+    assert find_capstone_pids(prefix) == [], "no capstone process outlives `journey capstone up`"
+
+
+def test_stopping_the_runner_leaves_no_process(shop, find_capstone_pids):
+    """Last: stops the session's shop (its fixture's teardown then finds nothing to stop)."""
+    assert len(find_capstone_pids(shop.prefix)) == 5, "five services run during the session"
+    codes = shop.system.stop(timeout=15)
+    assert codes == dict.fromkeys(codes, 0), f"each service shuts down cleanly: {codes}"
+    assert find_capstone_pids(shop.prefix) == [], "no capstone process is left"
