@@ -1,7 +1,10 @@
 """The event envelope carried on the Redis Stream (lesson 07: outbox and streams).
 
-One stream entry has two fields: ``type`` (for cheap filtering) and ``event``, the whole envelope
-as orjson bytes. The envelope id is the idempotency key of the consumer.
+The envelope has the fields of lesson 02's event codec (02.7): ``event_id``, ``type``,
+``version``, ``occurred_at`` and ``payload``, plus the ``request_id`` that lets a log search
+follow one order across services. One stream entry has two fields: ``type`` (for cheap
+filtering) and ``event``, the whole envelope as orjson bytes. The event id is the consumer's
+idempotency key.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ ORDER_PLACED = "order.placed"
 
 
 class Event(BaseModel):
-    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     type: str
+    version: int = 1  # bumped on a breaking change to the payload; consumers upcast old ones
     occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     request_id: str | None = None
-    data: dict[str, Any]
+    payload: dict[str, Any]
 
     def to_fields(self) -> dict[str, bytes]:
         """The stream entry fields for ``XADD``."""

@@ -32,13 +32,13 @@ log = get_logger("capstone.notifier.consumer")
 
 
 def _store(session: Session, event: Event) -> bool:
-    data = event.data
+    data = event.payload
     items = data.get("items", [])
     count = sum(int(item.get("quantity", 0)) for item in items)
     inserted = session.scalar(
         insert(Notification)
         .values(
-            event_id=str(event.id),
+            event_id=str(event.event_id),
             order_id=str(data["order_id"]),
             user_id=str(data["user_id"]),
             message=f"Your order {data['order_id']} is placed: {count} item(s).",
@@ -86,7 +86,7 @@ class Consumer:
                 if event.type == ORDER_PLACED:
                     created = await self.db.run(lambda session: _store(session, event))
                     outcome = "stored" if created else "duplicate"
-                    log.info("notification", outcome=outcome, event_id=str(event.id))
+                    log.info("notification", outcome=outcome, event_id=str(event.event_id))
         await self.redis.xack(self.s.events_stream, self.s.consumer_group, entry_id)
         HANDLED.labels(outcome).inc()
 

@@ -33,7 +33,7 @@ def add_event(session: Session, event: Event) -> None:
     """Adds the event to the outbox inside the caller's transaction."""
     session.add(
         OutboxMessage(
-            event_id=str(event.id), type=event.type, payload=event.model_dump(mode="json")
+            event_id=str(event.event_id), type=event.type, payload=event.model_dump(mode="json")
         )
     )
 
@@ -75,7 +75,7 @@ class OutboxRelay:
             await self.redis.xadd(
                 self.stream, event.to_fields(), maxlen=STREAM_MAXLEN, approximate=True
             )
-            log.info("event published", event_id=str(event.id), outbox_id=row_id)
+            log.info("event published", event_id=str(event.event_id), outbox_id=row_id)
         ids = [row_id for row_id, _ in rows]
         await self.db.run(lambda session: _mark_sent(session, ids))
         RELAYED.inc(len(rows))

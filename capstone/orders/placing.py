@@ -142,7 +142,7 @@ def _write_order(session: Session, placed: OrderOut, key: str, body: str) -> Non
         Event(
             type=ORDER_PLACED,
             request_id=current_request_id(),
-            data={
+            payload={
                 "order_id": placed.id,
                 "user_id": placed.user_id,
                 "items": [i.model_dump() for i in placed.items],

@@ -101,7 +101,7 @@ def test_duplicate_delivery_writes_one_notification(shop, poll):
     stream = shop.system.config.events_stream
     event = Event(
         type=ORDER_PLACED,
-        data={
+        payload={
             "order_id": str(uuid.uuid4()),
             "user_id": _me(shop, user),
             "items": [{"product_id": 1, "quantity": 1}],
@@ -111,7 +111,7 @@ def test_duplicate_delivery_writes_one_notification(shop, poll):
     second = redis.xadd(stream, event.to_fields())
     assert first != second, "two stream entries carry the same event"
     poll(lambda: _delivered(redis, stream, second), what="both entries to be consumed")
-    notes = [n for n in shop.notifications(user) if n["order_id"] == event.data["order_id"]]
+    notes = [n for n in shop.notifications(user) if n["order_id"] == event.payload["order_id"]]
     assert len(notes) == 1, "a message delivered twice makes one notification"
 
     # and a real order's event, published again, changes nothing either
