@@ -1,0 +1,148 @@
+"""05.1 fetch_all: a concurrency limit, per-request timeouts, and failures as results."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from journey.targets import load
+
+fetch_many = load(__file__, "fetch_many")
+
+
+def _app(gauge, delay: float = 0.0):
+    from aiohttp import web
+
+    async def number(request: web.Request) -> web.Response:
+        async with gauge.held():
+            if delay:
+                await asyncio.sleep(delay)  # a slow server: holds the request open a moment
+            return web.Response(text=f"page {request.match_info['n']}")
+
+    async def hang(request: web.Request) -> web.Response:
+        await gauge.hold_forever()
+        return web.Response(text="too late")
+
+    async def status(request: web.Request) -> web.Response:
+        return web.Response(status=int(request.match_info["code"]), text="status page")
+
+    app = web.Application()
+    app.router.add_get("/n/{n}", number)
+    app.router.add_get("/hang", hang)
+    app.router.add_get("/status/{code}", status)
+    return app
+
+
+def test_results_come_back_in_input_order(serve, gauge) -> None:
+    async def main() -> list:
+        g = gauge()
+        async with serve(_app(g)) as base:
+            urls = [f"{base}/n/{n}" for n in range(8)]
+            return await fetch_many.fetch_all(urls, limit=4, timeout=5)
+
+    results = asyncio.run(main())
+    assert [r.body for r in results] == [f"page {n}" for n in range(8)], (
+        "one result per URL, in the order of the URLs given (not in order of completion)"
+    )
+    assert all(r.status == 200 and r.error is None for r in results), "every page answered 200"
+    assert all(r.url.endswith(f"/n/{n}") for n, r in enumerate(results)), (
+        "each result keeps its url"
+    )
+
+
+def test_concurrency_reaches_the_limit_and_never_exceeds_it(serve, gauge) -> None:
+    async def main():
+        # The server holds the first requests until 3 are in flight at once.
+        g = gauge(gate=3)
+        async with serve(_app(g)) as base:
+            urls = [f"{base}/n/{n}" for n in range(12)]
+            results = await fetch_many.fetch_all(urls, limit=3, timeout=5)
+        return g, results
+
+    g, results = asyncio.run(main())
+    assert g.total == 12, f"every URL is requested exactly once, the server saw {g.total}"
+    assert g.peak <= 3, f"limit=3 allows at most 3 requests in flight, the server saw {g.peak}"
+    assert g.peak == 3, (
+        f"the requests should overlap up to the limit (3 at once), the peak was only {g.peak}: "
+        "start them concurrently (gather or a TaskGroup), and let the semaphore hold back the rest"
+    )
+    assert all(r.ok for r in results)
+
+
+def test_a_hung_request_times_out_without_failing_the_batch(serve, gauge) -> None:
+    async def main():
+        g = gauge()
+        async with serve(_app(g), release=g.release) as base:
+            urls = [f"{base}/hang", f"{base}/n/1", f"{base}/hang", f"{base}/n/2"]
+            started = time.perf_counter()
+            results = await fetch_many.fetch_all(urls, limit=4, timeout=0.3)
+            return results, time.perf_counter() - started
+
+    results, elapsed = asyncio.run(main())
+    assert [r.error for r in results] == [fetch_many.TIMEOUT, None, fetch_many.TIMEOUT, None], (
+        "a request past its deadline becomes a result with error == TIMEOUT; the others succeed"
+    )
+    assert (results[0].status, results[0].body) == (None, None), "a timed-out URL has no response"
+    assert results[1].body == "page 1"
+    assert results[3].body == "page 2"
+    assert elapsed < 3, f"with timeout=0.3 the batch should end quickly, it took {elapsed:.1f}s"
+
+
+def test_http_errors_and_refused_connections_are_results(serve, gauge, closed_port) -> None:
+    async def main():
+        async with serve(_app(gauge())) as base:
+            urls = [f"{base}/status/500", f"{base}/status/404", f"http://127.0.0.1:{closed_port}/x"]
+            return await fetch_many.fetch_all(urls, limit=2, timeout=5)
+
+    server_error, missing, refused = asyncio.run(main())
+    assert (server_error.status, server_error.error) == (500, None), (
+        "a 500 is still a response: status 500, no error"
+    )
+    assert server_error.ok is False
+    assert (missing.status, missing.body) == (404, "status page"), "a 404 is a response too"
+    assert refused.status is None, "nobody listens on that port: there is no status"
+    assert refused.error, "a refused connection is an error result that says what went wrong"
+    assert refused.error != fetch_many.TIMEOUT, (
+        "a refused connection is an error result that says what went wrong (not a timeout)"
+    )
+
+
+def test_waiting_for_a_slot_does_not_count_against_the_timeout(serve, gauge) -> None:
+    async def main():
+        g = gauge()
+        # Each request takes ~0.05 s; with limit=1 the last one waits ~0.45 s for its turn.
+        async with serve(_app(g, delay=0.05)) as base:
+            urls = [f"{base}/n/{n}" for n in range(10)]
+            return g, await fetch_many.fetch_all(urls, limit=1, timeout=0.3)
+
+    g, results = asyncio.run(main())
+    assert g.peak == 1, "limit=1 means one request at a time"
+    assert [r.error for r in results] == [None] * 10, (
+        "the per-request timeout starts when the request gets a slot: wrap only the request "
+        "in asyncio.timeout, inside `async with semaphore`"
+    )
+
+
+def test_a_shared_client_is_left_open(serve, gauge) -> None:
+    import httpx
+
+    async def main():
+        async with serve(_app(gauge())) as base, httpx.AsyncClient() as client:
+            results = await fetch_many.fetch_all([f"{base}/n/7"], limit=1, timeout=5, client=client)
+            return results, client.is_closed
+
+    results, closed = asyncio.run(main())
+    assert results[0].body == "page 7"
+    assert not closed, "a client passed in belongs to the caller: fetch_all must not close it"
+
+
+def test_no_urls_gives_no_results() -> None:
+    assert asyncio.run(fetch_many.fetch_all([], limit=3, timeout=1)) == []
+
+
+@pytest.mark.parametrize(("limit", "timeout"), [(0, 1.0), (-1, 1.0), (2, 0.0), (2, -1.0)])
+def test_bad_limits_are_rejected(limit: int, timeout: float) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - the message is free, the type is the contract
+        asyncio.run(fetch_many.fetch_all(["http://127.0.0.1:9/"], limit=limit, timeout=timeout))
