@@ -10,7 +10,6 @@ of the lab, so it never touches your exercises or LEARNING_LOG.md.
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -18,26 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-COPIED = (
-    "journey",
-    "lessons",
-    "exercises",
-    "solutions",
-    "tests",
-    "pyproject.toml",
-    "LEARNING_LOG.md",
-)
-
-
-def copy_lab(target: Path) -> None:
-    ignore = shutil.ignore_patterns("__pycache__", ".journey")
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=ignore)
-        else:
-            shutil.copy2(source, target / name)
+from journey.sandbox import copy_lab
 
 
 def learner_environment() -> dict[str, str]:

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from journey.catalog import ROOT, Lesson, lessons
+from journey.sandbox import copy_lab
 
 LESSON = next(lesson for lesson in lessons() if not lesson.services)
-COPIED = ("journey", "lessons", "exercises", "solutions", "pyproject.toml", "LEARNING_LOG.md")
 
 
 def _journey(lab: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -34,20 +34,7 @@ def _journey(lab: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Path:
-    copy = tmp_path / "lab"
-    copy.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__", ".journey")
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, copy / name, ignore=ignore)
-        else:
-            shutil.copy2(source, copy / name)
-    for lesson in lessons():
-        shutil.copytree(
-            ROOT / "tests" / lesson.folder, copy / "tests" / lesson.folder, ignore=ignore
-        )
-    return copy
+    return copy_lab(tmp_path / "lab")
 
 
 def _finish_lesson(lab: Path, lesson: Lesson) -> None:
