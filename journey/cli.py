@@ -356,10 +356,12 @@ def doctor() -> None:
     from journey.doctor import run_checks
 
     problems = 0
+    grid = Table.grid(padding=(0, 2))
     for check_result in run_checks():
         mark = "[green]ok[/]" if check_result.ok else "[red]problem[/]"
-        console.print(f" {mark:>22}  {escape(check_result.name)}: {escape(check_result.detail)}")
+        grid.add_row(mark, f"{escape(check_result.name)}:", escape(check_result.detail))
         problems += not check_result.ok
+    console.print(grid)
     if problems:
         console.print(f"[bold red]{problems} problem(s).[/] Each line says what to do.")
         raise typer.Exit(EXIT_NOT_DONE)
