@@ -70,6 +70,14 @@ class ExerciseReport:
         return Outcome.IN_PROGRESS
 
     @property
+    def done(self) -> bool:
+        return self.outcome is Outcome.DONE
+
+    @property
+    def skipped(self) -> bool:
+        return self.outcome is Outcome.SKIPPED
+
+    @property
     def first_problem(self) -> str:
         if self.collection_error:
             return self.collection_error

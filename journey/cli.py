@@ -89,7 +89,8 @@ def progress_rows() -> list[journal.ProgressRow]:
     return rows
 
 
-def next_step(rows: list[journal.ProgressRow]) -> str:
+def next_step() -> str:
+    """The first unfinished exercise, in syllabus order, and what to do about it."""
     progress = state.load_progress()
     for lesson in catalog.lessons():
         for exercise in lesson.exercises:
@@ -128,7 +129,7 @@ def status() -> None:
         )
     table.add_row("★", "Capstone: a mini distributed shop", "-", "see capstone/README.md", "-")
     console.print(table)
-    console.print(f"[bold]Next:[/] {next_step(rows)}")
+    console.print(f"[bold]Next:[/] {next_step()}")
 
 
 @app.callback(invoke_without_command=True)
@@ -151,7 +152,7 @@ SYMBOLS = {
 
 
 def _print_check(lesson: Lesson, reports: list[ExerciseReport]) -> None:
-    done = sum(r.outcome.value == "done" for r in reports)
+    done = sum(r.done for r in reports)
     console.print(
         f"[bold]Lesson {lesson.number} — {lesson.title}[/]: {done} of {len(reports)} done"
     )
@@ -164,7 +165,7 @@ def _print_check(lesson: Lesson, reports: list[ExerciseReport]) -> None:
         )
         if outcome in ("in progress", "cannot be imported", "skipped"):
             console.print(f"     [dim]{escape(report.first_problem)}[/]")
-    pending = [r for r in reports if r.outcome.value != "done"]
+    pending = [r for r in reports if not r.done]
     if pending:
         exercise = pending[0].exercise
         console.print(
@@ -185,13 +186,13 @@ def _record(reports: list[ExerciseReport]) -> None:
     state.record_progress(
         {
             r.exercise.id: state.ExerciseProgress(
-                passed=r.outcome.value == "done",
+                passed=r.done,
                 tests_passed=r.passed,
                 tests_total=r.total,
                 checked_at=stamp,
             )
             for r in reports
-            if r.outcome.value != "skipped"
+            if not r.skipped  # a skipped exercise keeps what the last real check found
         }
     )
     try:
@@ -206,7 +207,7 @@ def check_once(lesson: Lesson) -> int:
     reports = run_lesson(lesson)
     _print_check(lesson, reports)
     _record(reports)
-    return EXIT_OK if all(r.outcome.value == "done" for r in reports) else EXIT_NOT_DONE
+    return EXIT_OK if all(r.done for r in reports) else EXIT_NOT_DONE
 
 
 @app.command()
