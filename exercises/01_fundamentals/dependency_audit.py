@@ -119,7 +119,8 @@ def audit(pyproject: Mapping[str, Any]) -> list[Finding]:
     - "invalid": a string parse_requirement rejects; one finding per string, `package` is
       the string itself, `detail` is the error message.
     - "unpinned": a package declared with neither a version clause nor a URL; one finding
-      per package, `sources` = every source where it is unpinned, in file order.
+      per package, `sources` = every source where it is unpinned, in file order, without
+      repeats.
     - "conflict": a package whose clauses, gathered from all its requirements without a
       marker, are not compatible (compatible(...) is False; None is not reported); `sources`
       = those requirements' sources in file order, without repeats; `detail` lists each

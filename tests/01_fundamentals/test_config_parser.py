@@ -16,6 +16,7 @@ host = example.org
 
 ; another comment style
 port=8080
+    # an indented comment is a comment too
   debug = Yes
 ratio = 0.25
 """
@@ -44,11 +45,25 @@ def test_quotes_are_removed_and_equals_signs_in_values_are_kept() -> None:
     )
 
 
+def test_only_one_pair_of_matching_quotes_is_removed() -> None:
+    text = "odd = 'hello\"\nnested = \"'x'\"\nempty = ''"
+    got = config_parser.parse_config(text, {"odd": str, "nested": str, "empty": str})
+    assert got == {"odd": "'hello\"", "nested": "'x'", "empty": ""}, (
+        "quotes are removed only when the value starts and ends with the same quote, "
+        "and only that outer pair"
+    )
+
+
 def test_defaults_fill_missing_keys() -> None:
     got = config_parser.parse_config(
         "port = 1", SCHEMA, {"host": "localhost", "debug": False, "ratio": 1.0}
     )
     assert got == {"host": "localhost", "port": 1, "debug": False, "ratio": 1.0}
+
+
+def test_defaults_are_used_as_given() -> None:
+    got = config_parser.parse_config("", {"port": int, "ratio": float}, {"port": None, "ratio": 1})
+    assert got == {"port": None, "ratio": 1}, "a default is not converted: None stays None"
 
 
 def test_a_line_overrides_a_default() -> None:
@@ -153,4 +168,12 @@ def test_missing_file_is_a_config_error_caused_by_the_os_error(tmp_path: Path) -
         config_parser.load_config(path, {"port": int})
     assert isinstance(caught.value.__cause__, FileNotFoundError), (
         "raise ConfigError(...) from error keeps the FileNotFoundError as the cause"
+    )
+
+
+def test_a_directory_is_a_config_error_too(tmp_path: Path) -> None:
+    with pytest.raises(config_parser.ConfigError, match=tmp_path.name) as caught:
+        config_parser.load_config(tmp_path, {"port": int})
+    assert isinstance(caught.value.__cause__, OSError), (
+        "catch OSError, the base of every 'cannot read this file' error, not just FileNotFoundError"
     )

@@ -131,6 +131,10 @@ def test_declared_dependencies_of_an_empty_project() -> None:
         (["~=2.2", ">=3"], False),
         (["~=1.4.2", "<1.4.5"], True),
         (["~=1.4.2", ">=1.5"], False),
+        (["~=2.2", ">=2.5"], True),  # ~=2.2 means >=2.2, <3: 2.5 fits
+        ([">=1", ">1", "<=1"], False),  # >1 is tighter than >=1
+        (["<=2", "<2", ">=2"], False),  # <2 is tighter than <=2
+        (["===1.0", "<2"], None),
         (["!=1.0", ">=0.5"], True),
         (["==1.*", "==2.0"], None),
         ([">=1.0rc1", "<1"], None),
@@ -165,6 +169,14 @@ def test_unpinned_in_several_places_is_one_finding() -> None:
     assert [(f.kind, f.package, f.sources) for f in got] == [
         ("unpinned", "rich", ("project", "group:dev"))
     ], "one finding per package, listing every place it is unpinned"
+
+
+def test_unpinned_sources_have_no_repeats() -> None:
+    data = {"project": {"dependencies": ["rich", "rich[jupyter]"]}}
+    got = dependency_audit.audit(data)
+    assert [(f.kind, f.package, f.sources) for f in got] == [("unpinned", "rich", ("project",))], (
+        "a source is listed once, even when the package is unpinned twice there"
+    )
 
 
 def test_requirements_with_markers_are_not_checked_for_conflicts() -> None:

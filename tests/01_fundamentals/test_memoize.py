@@ -60,6 +60,15 @@ def test_keyword_order_does_not_matter() -> None:
     assert area(width=2, height=3) == 6
     assert area(height=3, width=2) == 6
     assert calls == [(2, 3)], "f(a=1, b=2) and f(b=2, a=1) are the same call"
+    assert area(width=5, height=3) == 15, "different keyword values are a different call"
+    assert calls == [(2, 3), (5, 3)], "keyword arguments are part of the cache key"
+
+
+def test_positional_and_keyword_calls_are_different_keys() -> None:
+    square, calls = make_square(maxsize=4)
+    assert square(3) == 9
+    assert square(x=3) == 9
+    assert calls == [3, 3], "f(1) and f(x=1) are different keys, as in functools.lru_cache"
 
 
 def test_exceptions_are_not_cached() -> None:

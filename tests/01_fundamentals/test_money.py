@@ -93,10 +93,19 @@ def test_different_currencies_do_not_mix(operation: str) -> None:
 
 @pytest.mark.parametrize(
     ("factor", "expected"),
-    [(3, "30.00"), (Decimal("0.5"), "5.00"), (Decimal("0.333"), "3.33"), (0, "0.00")],
+    [
+        (3, "30.00"),
+        (Decimal("0.5"), "5.00"),
+        (Decimal("0.333"), "3.33"),
+        (Decimal("0.3337"), "3.34"),
+        (Decimal("0.0125"), "0.12"),  # 0.125 -> 0.12: banker's rounding again
+        (0, "0.00"),
+    ],
 )
 def test_multiplication(factor: object, expected: str) -> None:
-    assert eur("10") * factor == eur(expected), "money * factor, rounded to cents"
+    got = eur("10") * factor
+    assert got == eur(expected), "money * factor, rounded to cents"
+    assert got.amount.as_tuple().exponent == -2, "a product is rounded to cents too"
     assert factor * eur("10") == eur(expected), "factor * money works too"
 
 

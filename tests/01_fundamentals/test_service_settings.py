@@ -48,6 +48,12 @@ def test_reads_every_variable() -> None:
     assert got.base_url == "http://0.0.0.0:8002"
 
 
+@pytest.mark.parametrize("port", ["1", "65535"])
+def test_port_range_includes_both_ends(port: str) -> None:
+    got = from_env({"DATABASE_URL": DB, "SERVICE_PORT": port})
+    assert got.port == int(port), "1 and 65535 are valid ports: the range includes both ends"
+
+
 def test_default_port_is_per_service() -> None:
     assert from_env({"DATABASE_URL": DB}, default_port=8002).port == 8002
 

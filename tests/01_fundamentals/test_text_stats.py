@@ -74,6 +74,9 @@ def test_words_by_length() -> None:
     got = text_stats.words_by_length("bb a ccc a dd bb")
     assert got == {1: ["a"], 2: ["bb", "dd"], 3: ["ccc"]}, "distinct words, sorted, per length"
     assert list(got) == [1, 2, 3], "lengths in ascending order"
+    assert text_stats.words_by_length("zz yy xx") == {2: ["xx", "yy", "zz"]}, (
+        "the words of one length are sorted alphabetically, not kept in text order"
+    )
     assert text_stats.words_by_length("") == {}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -116,6 +117,37 @@ def test_backups_inside_the_source_are_refused(tmp_path):
     with pytest.raises(ValueError, match="inside"):
         backup_rotation.backup_folder(source, source / "backups", keep=2, clock=FakeClock())
     assert not (source / "backups").exists(), "nothing is created when the call is refused"
+
+
+def test_a_sibling_folder_with_a_similar_name_is_fine(tmp_path):
+    source = make_source(tmp_path)
+    backups = tmp_path / "photos-backups"  # starts with "photos" but is not inside it
+    made = backup_rotation.backup_folder(source, backups, keep=2, clock=FakeClock())
+    assert made.parent == backups, (
+        "compare paths, not strings: photos-backups is beside photos, not inside it"
+    )
+
+
+def test_the_archive_is_built_under_a_hidden_name_then_renamed(tmp_path, monkeypatch):
+    source = make_source(tmp_path)
+    backups = tmp_path / "backups"
+    renames: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def recording_replace(src, dst):
+        renames.append((os.path.basename(os.fspath(src)), os.path.basename(os.fspath(dst))))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", recording_replace)
+    made = backup_rotation.backup_folder(source, backups, keep=2, clock=FakeClock())
+    assert [dst for _, dst in renames] == [made.name], (
+        "os.replace the finished archive to its final name (once)"
+    )
+    assert renames[0][0].startswith("."), (
+        "build the archive under a temporary name starting with '.': "
+        f"a half-written {made.name} must never look like a finished backup"
+    )
+    assert [p.name for p in backups.iterdir()] == [made.name], "only the final archive remains"
 
 
 def test_source_must_be_a_directory(tmp_path):

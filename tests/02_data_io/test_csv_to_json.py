@@ -44,7 +44,7 @@ def test_coerce_rejects_invalid_cells(text, kind):
 
 def test_convert_rows_coerces_types_and_passes_other_columns_through():
     lines = [
-        "sku,quantity,price,active,note\n",
+        "sku, quantity ,price,active,note\n",
         "A-1,3,9.5,yes,first\n",
         "B-2, 10 ,0.25,no, spaced \n",
     ]
@@ -52,7 +52,10 @@ def test_convert_rows_coerces_types_and_passes_other_columns_through():
     assert result.records == [
         {"sku": "A-1", "quantity": 3, "price": 9.5, "active": True, "note": "first"},
         {"sku": "B-2", "quantity": 10, "price": 0.25, "active": False, "note": "spaced"},
-    ], "each column is coerced by the schema; columns outside it stay (stripped) strings"
+    ], (
+        "each column is coerced by the schema; columns outside it stay (stripped) strings; "
+        "header names are stripped too"
+    )
     assert result.bad_rows == [], "valid rows produce no bad-row report"
 
 
@@ -93,6 +96,20 @@ def test_quoted_fields_keep_their_commas():
     )
 
 
+def test_line_numbers_are_file_lines_even_after_a_multi_line_cell():
+    lines = [
+        "sku,note,quantity\n",  # line 1
+        'A-1,"two\n',  # lines 2-3: one record, its quoted note spans two lines
+        'lines",1\n',
+        "B-2,plain,ten\n",  # line 4: bad quantity
+    ]
+    result = csv_to_json.convert_rows(lines, {"sku": str, "quantity": int})
+    assert result.records == [{"sku": "A-1", "note": "two\nlines", "quantity": 1}]
+    assert [row.line for row in result.bad_rows] == [4], (
+        "the bad row is on line 4 of the file: use reader.line_num, not a count of rows"
+    )
+
+
 def test_missing_schema_column_in_header_is_an_error():
     with pytest.raises(ValueError, match="price"):
         csv_to_json.convert_rows(["sku,quantity\n", "A-1,1\n"], SCHEMA)
@@ -106,14 +123,18 @@ def test_empty_input_is_an_error():
 def test_csv_file_to_json_writes_a_json_array(tmp_path):
     source = tmp_path / "stock.csv"
     source.write_text(
-        "sku,quantity,price,active\r\nA-1,3,9.5,yes\r\nÜ-2,x,1.0,no\r\nB-3,0,0,false\r\n",
+        "sku,quantity,price,active\r\nA-1,3,9.5,yes\r\nÜ-2,x,1.0,no\r\nB-3,0,0,false\r\n"
+        "Ö-4,1,2.5,yes\r\n",
         encoding="utf-8",
     )
     target = tmp_path / "stock.json"
     bad = csv_to_json.csv_file_to_json(source, target, SCHEMA)
-    data = json.loads(target.read_text(encoding="utf-8"))
+    raw = target.read_text(encoding="utf-8")
+    data = json.loads(raw)
     assert data == [
         {"sku": "A-1", "quantity": 3, "price": 9.5, "active": True},
         {"sku": "B-3", "quantity": 0, "price": 0.0, "active": False},
+        {"sku": "Ö-4", "quantity": 1, "price": 2.5, "active": True},
     ], "the JSON file holds the good records, typed"
+    assert '"Ö-4"' in raw, "non-ASCII is kept as is (ensure_ascii=False), not written as \\u00d6"
     assert [(row.line, row.reasons[0].split(":")[0]) for row in bad] == [(3, "quantity")]

@@ -90,6 +90,16 @@ def test_new_event_fills_id_and_utc_time():
     ), "each new event gets a fresh id (uuid4 by default)"
 
 
+def test_new_event_copies_the_payload():
+    payload = {"order_id": "o-1"}
+    event = events.new_event("order.placed", payload)
+    payload["order_id"] = "changed later"
+    assert event.payload == {"order_id": "o-1"}, (
+        "the payload is copied into a new dict: changing the caller's dict later "
+        "must not change an event already created"
+    )
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
@@ -202,4 +212,6 @@ def test_decode_reads_the_documented_wire_format():
 
 def test_decode_accepts_str_and_other_offsets():
     text = wire(occurred_at="2025-01-02T05:04:05.123456+02:00").decode()
-    assert events.decode(text) == make_event(), "an offset other than Z is the same instant"
+    back = events.decode(text)
+    assert back == make_event(), "an offset other than Z is the same instant"
+    assert back.occurred_at.utcoffset() == timedelta(0), "occurred_at is returned in UTC"

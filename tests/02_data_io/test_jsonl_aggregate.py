@@ -21,6 +21,7 @@ jsonl = load(__file__, "jsonl_aggregate")
         ('{"customer": "c1", "amount": 12.5}', None),
         ('{"customer": "c1", "amount": true}', None),
         ('{"customer": "c1", "amount": "NaN"}', None),
+        ('{"customer": "c1", "amount": "-Infinity"}', None),
         ('{"customer": "c1", "amount": "lots"}', None),
         ('{"customer": "", "amount": "1"}', None),
         ('{"amount": "1"}', None),

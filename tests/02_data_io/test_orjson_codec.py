@@ -97,6 +97,16 @@ def test_round_trip_is_exact():
     assert back.placed_at.utcoffset() == timedelta(0), "placed_at comes back in UTC"
 
 
+def test_placed_at_in_another_zone_comes_back_in_utc():
+    wire = good_wire()
+    wire["placed_at"] = "2025-01-02T05:04:05.120000+02:00"
+    back = codec.order_placed_from_json(json.dumps(wire))
+    assert back.placed_at == make_order().placed_at, "the same instant"
+    assert back.placed_at.utcoffset() == timedelta(0), (
+        "placed_at is returned in UTC, whatever offset the JSON carried"
+    )
+
+
 def test_accepts_str_input_too():
     assert codec.order_placed_from_json(codec.dumps(make_order()).decode()) == make_order()
 
@@ -113,6 +123,8 @@ MALFORMED = [
     (lambda d: d.update(items={}), "items"),
     (lambda d: d["items"].append("A-3"), "items[2]"),
     (lambda d: d["items"][0].pop("sku"), "items[0].sku"),
+    (lambda d: d["items"][0].update(colour="red"), "items[0].colour"),
+    (lambda d: d["items"][1].update(quantity="2"), "items[1].quantity"),
     (lambda d: d["items"][1].update(quantity=0), "items[1].quantity"),
     (lambda d: d["items"][1].update(quantity=True), "items[1].quantity"),
     (lambda d: d["items"][0].update(unit_price=9.9), "items[0].unit_price"),

@@ -78,13 +78,29 @@ def test_name_is_required():
     assert [p.split(":")[0] for p in problems_of("port: 8000\n")] == ["name"]
 
 
+@pytest.mark.parametrize("line", ["name: ''", "name: 42", "name: [shop]"])
+def test_name_must_be_a_non_empty_string(line):
+    assert [p.split(":")[0] for p in problems_of(f"{line}\n")] == ["name"], (
+        f"{line!r}: a name must be a non-empty string"
+    )
+
+
 def test_empty_document_fails_only_for_the_missing_name():
     assert [p.split(":")[0] for p in problems_of("")] == ["name"], "an empty file is {}"
 
 
 @pytest.mark.parametrize(
     "line",
-    ["port: yes", "port: 70000", "port: 0", "debug: 1", "allowed_hosts: localhost", "host: 5"],
+    [
+        "port: yes",
+        "port: 70000",
+        "port: 0",
+        "debug: 1",
+        "allowed_hosts: localhost",
+        "allowed_hosts: [1, 2]",
+        "host: 5",
+        "database: sqlite",
+    ],
 )
 def test_wrong_types_and_ranges_are_refused(line):
     problems = problems_of(f"name: shop\n{line}\n")

@@ -104,6 +104,17 @@ def test_first_page_newest_first_with_next_link() -> None:
     assert f"cursor={body['next_cursor']}" in nxt, "the next link carries the next cursor"
 
 
+def test_next_link_keeps_the_other_query_parameters() -> None:
+    api, _ = app_with(7)
+    response = api.get("/events", params={"limit": 2, "source": "web"})
+    nxt = links(response).get("next", "")
+    assert "source=web" in nxt, (
+        "the next link keeps every query parameter of the request, not only limit: "
+        f"build it with request.url.include_query_params(...), got {nxt!r}"
+    )
+    assert "limit=2" in nxt
+
+
 def test_following_links_visits_every_event_once() -> None:
     api, _ = app_with(23)
     seen: list[int] = []

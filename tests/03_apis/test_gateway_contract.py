@@ -194,6 +194,14 @@ def test_order_create_rules() -> None:
     assert [line.product_id for line in order.lines] == [1, 2]
     with pytest.raises(ValidationError, match="product 1 appears twice"):
         gc.OrderCreate(lines=[{"product_id": 1, "quantity": 1}, {"product_id": 1, "quantity": 2}])
+    with pytest.raises(ValidationError, match="product 3 appears twice"):
+        gc.OrderCreate(
+            lines=[
+                {"product_id": 3, "quantity": 1},
+                {"product_id": 4, "quantity": 1},
+                {"product_id": 3, "quantity": 1},
+            ]
+        )  # the same product on two lines that are not next to each other
     with pytest.raises(ValidationError):
         gc.OrderCreate(lines=[])
     with pytest.raises(ValidationError):
