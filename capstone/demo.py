@@ -44,6 +44,15 @@ class Demo:
             raise StepFailed(f"{what}: expected {status}, got {reply.status_code}: {reply.text}")
         return reply.json() if reply.content else None
 
+    def cached_read(self, path: str, cache: str) -> Any:
+        """A read that must answer ``X-Cache: <cache>`` (hit or miss)."""
+        reply = self.http.get(path)
+        got = reply.headers.get("x-cache")
+        body = self.expect(reply, 200, f"X-Cache: {got}")
+        if got != cache:
+            raise StepFailed(f"GET {path}: expected X-Cache: {cache}, got {got}")
+        return body
+
     def account(self, email: str, password: str, may_exist: bool = False) -> dict[str, str]:
         reply = self.http.post("/auth/register", json={"email": email, "password": password})
         if not (may_exist and reply.status_code == 409):
@@ -79,10 +88,17 @@ class Demo:
             "stock set to 5",
         )
 
-        self.step("flow 2: anyone reads products; the second read comes from the Redis cache")
-        for _ in range(2):
-            reply = self.http.get(f"/products/{pid}")
-            self.expect(reply, 200, f"X-Cache: {reply.headers.get('x-cache')}")
+        self.step("flow 2: anyone reads products from the Redis cache; a write invalidates it")
+        for expected in ("miss", "hit"):
+            self.cached_read(f"/products/{pid}", expected)
+        self.expect(
+            self.http.patch(f"/products/{pid}", json={"price_cents": 1199}, headers=admin),
+            200,
+            "price changed by the admin",
+        )
+        fresh = self.cached_read(f"/products/{pid}", "miss")
+        if fresh["price_cents"] != 1199:
+            raise StepFailed("the read after the write still shows the old price")
         self.expect(self.http.get("/products"), 200, "product list")
 
         self.step("flow 4: place an order with an Idempotency-Key")

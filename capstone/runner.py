@@ -313,12 +313,20 @@ class Capstone:
 def run_until_signal(
     config: Config, timeout: float = 30.0, say: Callable[[str], None] = print
 ) -> int:
-    """``journey capstone up``: start, print the URLs, stream logs, stop on Ctrl-C or SIGTERM."""
+    """``journey capstone up``: start, print the URLs, stream logs, stop on Ctrl-C or SIGTERM.
+
+    A signal while the shop is still starting interrupts the start (which stops what it began);
+    once it runs, a signal only sets an event and the main loop stops every service."""
     system = Capstone(config)
+    running = threading.Event()
     stopping = threading.Event()
 
     def on_signal(signum: int, _: object) -> None:
+        if stopping.is_set():
+            return  # the first signal is enough (Ctrl-C may arrive twice, through `uv run`)
         stopping.set()
+        if not running.is_set():
+            raise KeyboardInterrupt
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -327,23 +335,33 @@ def run_until_signal(
         except StartupError as error:
             say(f"the shop did not start:\n{error}")
             return 1
+        except KeyboardInterrupt:
+            say("interrupted while starting; every service is stopped")
+            return 130
+        running.set()
         say(f"the shop is ready in {took:.1f}s:")
         for name, url in system.urls().items():
             say(f"  {name:<18} {url}")
         say("press Ctrl-C to stop")
-        while not stopping.wait(0.5):
-            for name, process in system.processes.items():
-                if process.poll() is not None and not getattr(process, "_reported", False):
-                    process._reported = True  # type: ignore[attr-defined]
-                    say(f"{name} exited with {process.returncode}")
+        _watch(system, stopping, say)
         say("stopping...")
         codes = system.stop()
         say("stopped: " + ", ".join(f"{name} {code}" for name, code in codes.items()))
         return 0
     finally:
-        system.stop()
+        system.stop()  # a no-op after a clean stop; after an error, no child outlives us
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _watch(system: Capstone, stopping: threading.Event, say: Callable[[str], None]) -> None:
+    """Until a signal: report (once) any service that exits by itself."""
+    reported: set[str] = set()
+    while not stopping.wait(0.5):
+        for name, process in system.processes.items():
+            if name not in reported and process.poll() is not None:
+                reported.add(name)
+                say(f"{name} exited with {process.returncode}")
 
 
 if __name__ == "__main__":

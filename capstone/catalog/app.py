@@ -50,18 +50,18 @@ def build_app(settings: CatalogSettings) -> FastAPI:
         response.headers["X-Cache"] = "hit" if page else "miss"
         if page is None:
             page = await products.page(limit, offset)
-            await cache.put_page(key, page)
+            await cache.put(key, page)
         return page
 
     @app.get("/products/{product_id}")
     async def get_product(product_id: int, response: Response) -> ProductOut:
-        product = await cache.get_product(product_id)
+        key, product = await cache.get_product(product_id)
         response.headers["X-Cache"] = "hit" if product else "miss"
         if product is None:
             product = await products.get(product_id)
             if product is None:
                 raise Problem(404, "Not Found", f"no product {product_id}")
-            await cache.put_product(product)
+            await cache.put(key, product)
         return product
 
     @app.post("/products", status_code=201)
@@ -75,7 +75,7 @@ def build_app(settings: CatalogSettings) -> FastAPI:
         product = await products.update(product_id, patch)
         if product is None:
             raise Problem(404, "Not Found", f"no product {product_id}")
-        await cache.invalidate(product_id)
+        await cache.invalidate()
         return product
 
     return app

@@ -1,14 +1,15 @@
 """Products in PostgreSQL, read through a Redis cache (lesson 04: repository and cache-aside).
 
 Cache-aside: read the cache; on a miss read the database and fill the cache with a TTL. A write
-deletes the product's key and bumps a *generation* number that is part of every list key, so all
-cached pages become unreachable at once without scanning for them.
+bumps a *generation* number that is part of every cache key, so every cached product and page
+becomes unreachable at once, without scanning for them and without a race (see ProductCache).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -68,43 +69,37 @@ class ProductRepository:
 
 
 class ProductCache:
-    """JSON documents in Redis under ``<prefix>:catalog:...``, each with a TTL."""
+    """JSON documents in Redis under ``<prefix>:catalog:g<generation>:...``, each with a TTL.
+
+    A reader reads the generation *before* it queries the database and fills the key it built
+    from it. A write commits, then bumps the generation. So a document read before a write is
+    stored under the old generation, where nobody looks any more: no stale product or page
+    survives a write (a plain ``DELETE`` of the key would race with such a reader)."""
 
     def __init__(self, redis: Any, prefix: str, ttl_seconds: int) -> None:
         self.redis = redis
         self.prefix = f"{prefix}:catalog"
         self.ttl = ttl_seconds
 
-    def _product_key(self, product_id: int) -> str:
-        return f"{self.prefix}:product:{product_id}"
-
-    async def _page_key(self, limit: int, offset: int) -> str:
+    async def _key(self, *parts: str) -> str:
         generation = await self.redis.get(f"{self.prefix}:generation") or "0"
-        return f"{self.prefix}:products:g{generation}:{limit}:{offset}"
+        return ":".join((self.prefix, f"g{generation}", *parts))
 
-    async def get_product(self, product_id: int) -> ProductOut | None:
-        raw = await self.redis.get(self._product_key(product_id))
-        return ProductOut.model_validate_json(raw) if raw else None
-
-    async def put_product(self, product: ProductOut) -> None:
-        await self.redis.set(self._product_key(product.id), product.model_dump_json(), ex=self.ttl)
+    async def get_product(self, product_id: int) -> tuple[str, ProductOut | None]:
+        """The product's key (fill *that* key on a miss) and the cached product, if any."""
+        key = await self._key("product", str(product_id))
+        raw = await self.redis.get(key)
+        return key, (ProductOut.model_validate_json(raw) if raw else None)
 
     async def get_page(self, limit: int, offset: int) -> tuple[str, ProductPage | None]:
-        """The page's key (fill *that* key on a miss) and the cached page, if any.
-
-        Filling the key read before the database query means a page read before a write lands
-        under the old generation, where nobody looks: no stale page survives a write."""
-        key = await self._page_key(limit, offset)
+        """The page's key (fill *that* key on a miss) and the cached page, if any."""
+        key = await self._key("products", str(limit), str(offset))
         raw = await self.redis.get(key)
         return key, (ProductPage.model_validate_json(raw) if raw else None)
 
-    async def put_page(self, key: str, page: ProductPage) -> None:
-        await self.redis.set(key, page.model_dump_json(), ex=self.ttl)
+    async def put(self, key: str, document: BaseModel) -> None:
+        await self.redis.set(key, document.model_dump_json(), ex=self.ttl)
 
-    async def invalidate(self, product_id: int | None = None) -> None:
-        """After a write: drop the product's entry and make every cached page stale."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            if product_id is not None:
-                pipe.delete(self._product_key(product_id))
-            pipe.incr(f"{self.prefix}:generation")
-            await pipe.execute()
+    async def invalidate(self) -> None:
+        """After a committed write: every cached product and page becomes unreachable."""
+        await self.redis.incr(f"{self.prefix}:generation")

@@ -1,4 +1,5 @@
-"""Liveness and readiness (lesson 09/12): live = the process runs; ready = its dependencies answer.
+"""Liveness and readiness (lessons 06 and 09): live = the process runs; ready = its
+dependencies answer.
 
 Readiness checks only the service's *own* dependencies, each with a short timeout, and names the
 failing one in a 503 so an operator (or the runner) knows what to look at.

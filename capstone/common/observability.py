@@ -8,7 +8,6 @@ Rate, Errors, Duration per route: ``http_requests_total{method,route,status}`` a
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.responses import Response
@@ -80,8 +79,3 @@ class RequestContextMiddleware:
 async def metrics_response() -> Response:
     """Prometheus text format of this process's metrics."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
-def counter(name: str, doc: str, labels: list[str] | None = None) -> Any:
-    """A named counter for a service's own business events (orders placed, events relayed...)."""
-    return Counter(name, doc, labels or [])

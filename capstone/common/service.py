@@ -65,16 +65,24 @@ def server_for(app: Any, host: str, port: int, settings: ServiceSettings) -> Any
     return uvicorn.Server(config)
 
 
-def quiet_signals() -> None:
-    """Uvicorn handles SIGTERM/SIGINT gracefully, then re-raises them to the previous handler:
-    make that a no-op so a clean shutdown exits with status 0."""
+def stop_on_signals(server: Any) -> None:
+    """SIGTERM/SIGINT make ``server`` (uvicorn) shut down gracefully, from the very start.
+
+    Uvicorn installs its own handlers only once it serves: a signal that arrives earlier (during
+    start-up) lands here and sets the same flag, so uvicorn starts, then stops at once. After a
+    graceful shutdown uvicorn re-raises the signal it handled, to the handler found before it:
+    here that is harmless, so a clean shutdown exits with status 0."""
+
+    def handler(signum: int, _: object) -> None:
+        server.should_exit = True
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: None)
+        signal.signal(sig, handler)
 
 
 def serve_app(app: FastAPI, settings: ServiceSettings) -> None:
     server = server_for(app, settings.service_host, settings.service_port, settings)
-    quiet_signals()
+    stop_on_signals(server)
     asyncio.run(server.serve())
     if not server.started:
         sys.exit(3)

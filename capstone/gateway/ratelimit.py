@@ -1,19 +1,23 @@
-"""Rate limiting in Redis (lesson 08): a fixed one-minute window per user and action.
+"""Rate limiting in Redis (lesson 08): a sliding one-minute window per user and action.
 
-``INCR`` the window's counter (it expires with the window); above the limit the request is
-refused with 429 and ``Retry-After`` = seconds until the window ends. Every gateway instance
-shares the counters, because they live in Redis.
+Each request is one member of a sorted set scored by its time in milliseconds. In one
+MULTI/EXEC transaction the limiter drops members older than the window, adds this request and
+counts: the count is exactly the requests of the last 60 seconds, with no burst allowed at the
+edge of a fixed window. A refused request is taken out again, so a client that keeps knocking
+is not locked out for longer. Every gateway instance shares the sets, because they live in
+Redis.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import uuid
 from typing import Any
 
 from capstone.common.problems import Problem
 
-WINDOW_SECONDS = 60
+WINDOW_MS = 60_000
 
 
 class RateLimiter:
@@ -24,18 +28,24 @@ class RateLimiter:
 
     async def hit(self, action: str, who: str) -> None:
         """Counts one request; raises a 429 problem when over the limit."""
-        now = time.time()
-        window = int(now // WINDOW_SECONDS)
-        key = f"{self.prefix}:{action}:{who}:{window}"
+        key = f"{self.prefix}:{action}:{who}"
+        now_ms = int(time.time() * 1000)
+        member = f"{now_ms}:{uuid.uuid4().hex}"
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, WINDOW_SECONDS + 1)
-            count, _ = await pipe.execute()
-        if int(count) > self.limit:
-            retry_after = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
-            raise Problem(
-                429,
-                "Too Many Requests",
-                f"at most {self.limit} {action} requests a minute; retry in {retry_after}s",
-                headers={"Retry-After": str(retry_after)},
-            )
+            pipe.zremrangebyscore(key, 0, now_ms - WINDOW_MS)
+            pipe.zadd(key, {member: now_ms})
+            pipe.zcard(key)
+            pipe.zrange(key, 0, 0, withscores=True)
+            pipe.pexpire(key, WINDOW_MS)
+            _, _, count, oldest, _ = await pipe.execute()
+        if int(count) <= self.limit:
+            return
+        await self.redis.zrem(key, member)
+        oldest_ms = int(oldest[0][1]) if oldest else now_ms
+        retry_after = max(1, math.ceil((oldest_ms + WINDOW_MS - now_ms) / 1000))
+        raise Problem(
+            429,
+            "Too Many Requests",
+            f"at most {self.limit} {action} requests a minute; retry in {retry_after}s",
+            headers={"Retry-After": str(retry_after)},
+        )

@@ -2,7 +2,9 @@
 
 - Passwords: argon2id (argon2-cffi) with OWASP's minimum parameters, hashed off the event loop.
 - Tokens: HS256 JWTs (PyJWT) with ``sub`` (user id), ``scope`` (space separated), ``iat``,
-  ``exp`` and ``iss``; issued by the OAuth2 password flow at ``/api/v1/auth/token``.
+  ``exp``, ``iss`` and ``aud``; issued by the OAuth2 password flow at ``/api/v1/auth/token``.
+  Verifying checks the signature, the expiry, the issuer *and* the audience, so a token signed
+  with the same key for another audience is refused.
 - Scopes: every user gets ``orders:read`` and ``orders:write``; admins also get ``admin``.
   Admins are the users who register with an email listed in ``ADMIN_EMAILS`` (comma-separated,
   default ``admin@shop.example``): simple, explicit, and set by whoever deploys the shop.
@@ -32,6 +34,7 @@ SCOPES = {
 }
 USER_SCOPES = ("orders:read", "orders:write")
 ISSUER = "shop-gateway"
+AUDIENCE = "shop-api"
 ALGORITHM = "HS256"
 
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -73,6 +76,7 @@ def issue_token(settings: GatewaySettings, user_id: str, scopes: list[str]) -> s
         "iat": now,
         "exp": now + settings.jwt_ttl_seconds,
         "iss": ISSUER,
+        "aud": AUDIENCE,
     }
     return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
 
@@ -102,7 +106,8 @@ def make_authenticator(settings: GatewaySettings) -> Any:
                 settings.jwt_secret,
                 algorithms=[ALGORITHM],
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "iss"]},
+                audience=AUDIENCE,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
         except jwt.PyJWTError as error:
             raise unauthorized(f"invalid token: {error}") from error

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
 from fastapi import FastAPI
@@ -20,7 +21,7 @@ from prometheus_client import Counter, Histogram
 from capstone.common.db import Database
 from capstone.common.health import database_check, run_checks
 from capstone.common.logging import bind_request_id, get_logger
-from capstone.common.service import create_app, quiet_signals, server_for
+from capstone.common.service import create_app, server_for, stop_on_signals
 from capstone.inventory import inventory_pb2 as pb
 from capstone.inventory import inventory_pb2_grpc as pb_grpc
 from capstone.inventory import stock
@@ -111,8 +112,8 @@ def side_app(db: Database) -> FastAPI:
     return create_app("inventory", lifespan=None, checks={"database": database_check(db)})
 
 
-async def run(settings: InventorySettings) -> None:
-    db = Database(settings.database_url)
+async def run(settings: InventorySettings, db: Database, http: Any) -> None:
+    """The gRPC server until the HTTP side server ``http`` returns (on SIGTERM or SIGINT)."""
     server = grpc.aio.server()
     pb_grpc.add_InventoryServicer_to_server(InventoryServicer(db), server)
     health_servicer = health.aio.HealthServicer()
@@ -123,7 +124,6 @@ async def run(settings: InventorySettings) -> None:
     await server.start()
     watcher = asyncio.create_task(_watch_health(db, health_servicer))
     log.info("grpc listening", address=address)
-    http = server_for(side_app(db), settings.service_host, settings.metrics_port, settings)
     try:
         await http.serve()  # returns on SIGTERM/SIGINT
     finally:
@@ -134,5 +134,7 @@ async def run(settings: InventorySettings) -> None:
 
 
 def serve(settings: InventorySettings) -> None:
-    quiet_signals()
-    asyncio.run(run(settings))
+    db = Database(settings.database_url)
+    http = server_for(side_app(db), settings.service_host, settings.metrics_port, settings)
+    stop_on_signals(http)  # before anything starts: an early SIGTERM is not lost
+    asyncio.run(run(settings, db, http))

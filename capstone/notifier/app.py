@@ -1,7 +1,8 @@
 """The notifier (lesson 07): a consumer group on ``orders.events`` and a small HTTP API.
 
-The consumer runs as a task beside the API; SIGTERM cancels it between entries (an entry read but
-not acknowledged stays pending and is processed at the next start).
+The consumer runs as a task beside the API. On SIGTERM it is asked to stop: it finishes the
+entries it has read and leaves within one read block (an entry read but not acknowledged, say
+after a SIGKILL, stays pending and is processed at the next start).
 """
 
 from __future__ import annotations

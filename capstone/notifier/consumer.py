@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -24,24 +25,23 @@ from sqlalchemy.orm import Session
 from capstone.common.db import Database
 from capstone.common.events import ORDER_PLACED, Event
 from capstone.common.logging import bind_request_id, get_logger
-from capstone.notifier.models import Notification
+from capstone.notifier.models import Notification, OrderPlaced
 from capstone.notifier.settings import NotifierSettings
 
 HANDLED = Counter("stream_messages_total", "stream entries handled", ["outcome"])
 log = get_logger("capstone.notifier.consumer")
 
 
-def _store(session: Session, event: Event) -> bool:
-    data = event.payload
-    items = data.get("items", [])
-    count = sum(int(item.get("quantity", 0)) for item in items)
+def _store(session: Session, event_id: str, placed: OrderPlaced) -> bool:
+    """One notification per order; False when it already exists (a duplicate delivery)."""
+    count = sum(item.quantity for item in placed.items)
     inserted = session.scalar(
         insert(Notification)
         .values(
-            event_id=str(event.event_id),
-            order_id=str(data["order_id"]),
-            user_id=str(data["user_id"]),
-            message=f"Your order {data['order_id']} is placed: {count} item(s).",
+            event_id=event_id,
+            order_id=placed.order_id,
+            user_id=placed.user_id,
+            message=f"Your order {placed.order_id} is placed: {count} item(s).",
         )
         .on_conflict_do_nothing()
         .returning(Notification.id)
@@ -74,21 +74,28 @@ class Consumer:
                 raise
 
     async def handle(self, entry_id: Any, fields: dict[Any, Any] | None) -> None:
-        outcome = "ignored"
-        if fields:  # None: the entry was trimmed from the stream while pending
-            try:
-                event = Event.from_fields(fields)
-            except ValueError as error:  # poison message: it can never succeed, drop it
-                log.error("unreadable event", entry_id=str(entry_id), error=str(error))
-                outcome = "invalid"
-            else:
-                bind_request_id(event.request_id)
-                if event.type == ORDER_PLACED:
-                    created = await self.db.run(lambda session: _store(session, event))
-                    outcome = "stored" if created else "duplicate"
-                    log.info("notification", outcome=outcome, event_id=str(event.event_id))
+        """Stores the entry's notification (at most once), then acknowledges it."""
+        outcome = await self._process(entry_id, fields)
         await self.redis.xack(self.s.events_stream, self.s.consumer_group, entry_id)
         HANDLED.labels(outcome).inc()
+
+    async def _process(self, entry_id: Any, fields: dict[Any, Any] | None) -> str:
+        if not fields:  # None: the entry was trimmed from the stream while pending
+            return "ignored"
+        try:
+            event = Event.from_fields(fields)
+            if event.type != ORDER_PLACED:
+                return "ignored"
+            placed = OrderPlaced.model_validate(event.payload)
+        except ValueError as error:  # a poison message can never succeed: drop it
+            log.error("unreadable event", entry_id=str(entry_id), error=str(error)[:300])
+            return "invalid"
+        bind_request_id(event.request_id)
+        event_id = str(event.event_id)
+        created = await self.db.run(lambda session: _store(session, event_id, placed))
+        outcome = "stored" if created else "duplicate"
+        log.info("notification", outcome=outcome, event_id=event_id, order_id=placed.order_id)
+        return outcome
 
     async def _read(self, from_id: str) -> list[tuple[Any, Any]]:
         reply = await self.redis.xreadgroup(
@@ -130,26 +137,25 @@ class Consumer:
                 return done
 
     async def run(self) -> None:
-        await self.ensure_group()
-        await self.drain_own_pending()
+        """Until :meth:`stop`: join the group and re-read this consumer's own pending entries,
+        then read new ones, claiming stale entries every few seconds. After any error (Redis or
+        the database away, the stream deleted) it waits a second and starts again by joining,
+        so a notifier started before Redis recovers by itself."""
+        joined = False
         next_claim = 0.0
         while not self._stopping.is_set():
             try:
+                if not joined:
+                    await self.ensure_group()
+                    await self.drain_own_pending()  # also what failed before the error
+                    joined = True
                 if time.monotonic() >= next_claim:
                     await self.claim_stale()
                     next_claim = time.monotonic() + self.s.claim_every_seconds
                 for entry_id, fields in await self._read(">"):
                     await self.handle(entry_id, fields)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # unacked entries stay pending and are claimed later
+            except Exception as error:  # unacknowledged entries stay pending: nothing is lost
                 log.warning("consumer error", error=repr(error))
-                await asyncio.sleep(1.0)
-                if "NOGROUP" in str(error):  # the stream or group was deleted: start afresh
-                    await self._recreate()
-
-    async def _recreate(self) -> None:
-        try:
-            await self.ensure_group()
-        except Exception as error:
-            log.warning("cannot create the consumer group", error=repr(error))
+                joined = False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), 1.0)

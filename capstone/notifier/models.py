@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import BigInteger, DateTime, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,3 +31,17 @@ class NotificationOut(BaseModel):
     user_id: str
     message: str
     created_at: datetime
+
+
+class PlacedItem(BaseModel):
+    product_id: int
+    quantity: int
+
+
+class OrderPlaced(BaseModel):
+    """The ``order.placed`` payload as the notifier reads it: a payload that does not match can
+    never be stored, so it is rejected (and dropped) before it reaches the database."""
+
+    order_id: str = Field(min_length=1, max_length=36)
+    user_id: str = Field(min_length=1, max_length=64)
+    items: list[PlacedItem]

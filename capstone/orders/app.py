@@ -51,7 +51,8 @@ def build_app(settings: OrdersSettings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         yield
-        await stop_task(relay_task, 3.0)
+        relay.stop()  # uvicorn has finished the in-flight requests: publish their events, leave
+        await stop_task(relay_task, 3.0, cancel=False)
         await inventory.close()
         await redis.aclose()
         db.close()

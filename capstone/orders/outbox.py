@@ -13,7 +13,6 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from prometheus_client import Counter
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -55,18 +54,27 @@ def _mark_sent(session: Session, ids: list[int]) -> None:
 
 
 class OutboxRelay:
+    """Publishes the outbox to the stream: woken by each new order, and polling as a safety net."""
+
     def __init__(self, db: Database, redis: Any, stream: str, poll_seconds: float) -> None:
         self.db = db
         self.redis = redis
         self.stream = stream
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         """Called after an order commits: publish now rather than at the next poll."""
         self._wake.set()
 
+    def stop(self) -> None:
+        """Asks :meth:`run` to publish what is left and return (lesson 12: graceful shutdown)."""
+        self._stopping = True
+        self._wake.set()
+
     async def relay_once(self) -> int:
+        """Publishes one batch of unsent rows in id order, then marks them sent."""
         rows = await self.db.run(_unsent)
         if not rows:
             return 0
@@ -75,25 +83,32 @@ class OutboxRelay:
             await self.redis.xadd(
                 self.stream, event.to_fields(), maxlen=STREAM_MAXLEN, approximate=True
             )
-            log.info("event published", event_id=str(event.event_id), outbox_id=row_id)
+            log.info(
+                "event published",
+                event_id=str(event.event_id),
+                outbox_id=row_id,
+                request_id=event.request_id,
+            )
         ids = [row_id for row_id, _ in rows]
         await self.db.run(lambda session: _mark_sent(session, ids))
         RELAYED.inc(len(rows))
         return len(rows)
 
     async def run(self) -> None:
-        while True:
+        """Relays until :meth:`stop`; then one last pass publishes the rows of the orders that
+        were placed while the server drained its in-flight requests."""
+        while not self._stopping:
             self._wake.clear()  # before reading: a wake during the read is not lost
-            try:
-                if await self.relay_once() == BATCH:
-                    continue  # more are waiting
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the database or Redis is away: retry at the next poll
-                log.warning("relay failed", error=repr(error))
+            if await self._relay_logged() == BATCH:
+                continue  # more are waiting
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        while await self._relay_logged() == BATCH:
+            pass
 
-
-def dumps(body: Any) -> str:
-    return orjson.dumps(body).decode()
+    async def _relay_logged(self) -> int:
+        try:
+            return await self.relay_once()
+        except Exception as error:  # the database or Redis is away: retry at the next poll
+            log.warning("relay failed", error=repr(error))
+            return 0

@@ -81,12 +81,32 @@ def test_register_login_and_me(shop):
         assert write.status_code == 403, "placing an order needs the orders:write scope"
 
 
-def test_missing_or_forged_token_is_401(shop):
+def test_missing_forged_expired_or_misdirected_token_is_401(shop):
+    import time
+
+    import jwt
+
+    from capstone.gateway.settings import GatewaySettings
+
+    secret = GatewaySettings().jwt_secret  # the session's gateway runs with the default key
+    now = int(time.time())
+    good = {"sub": "u", "scope": "orders:read", "iat": now, "exp": now + 60, "iss": "shop-gateway"}
+
+    def bearer(**claims):
+        token = jwt.encode({**good, **claims}, secret, algorithm="HS256")
+        return {"Authorization": f"Bearer {token}"}
+
     with shop.client() as http:
         assert http.get("/orders").status_code == 401
         forged = http.get("/orders", headers={"Authorization": "Bearer not.a.jwt"})
         assert forged.status_code == 401
         assert forged.headers["content-type"] == PROBLEM
+        assert http.get("/orders", headers=bearer(aud="shop-api")).status_code == 200
+        expired = http.get("/orders", headers=bearer(aud="shop-api", exp=now - 10))
+        assert expired.status_code == 401, "an expired token is refused"
+        elsewhere = http.get("/orders", headers=bearer(aud="another-api"))
+        assert elsewhere.status_code == 401, "a token for another audience is refused"
+        assert http.get("/orders", headers=bearer()).status_code == 401, "no audience: refused"
 
 
 def test_admin_creates_products_others_get_403(shop):

@@ -107,10 +107,12 @@ def test_duplicate_delivery_writes_one_notification(shop, poll):
             "items": [{"product_id": 1, "quantity": 1}],
         },
     )
+    poison = {"type": ORDER_PLACED, "event": '{"type": "order.placed", "payload": {}}'}
+    redis.xadd(stream, poison)  # can never be stored: dropped and acknowledged, not retried
     first = redis.xadd(stream, event.to_fields())
     second = redis.xadd(stream, event.to_fields())
     assert first != second, "two stream entries carry the same event"
-    poll(lambda: _delivered(redis, stream, second), what="both entries to be consumed")
+    poll(lambda: _delivered(redis, stream, second), what="all three entries to be consumed")
     notes = [n for n in shop.notifications(user) if n["order_id"] == event.payload["order_id"]]
     assert len(notes) == 1, "a message delivered twice makes one notification"
 
@@ -169,3 +171,48 @@ def test_killing_the_notifier_loses_no_notification(shop, poll):
 
     notes = poll(all_notified, timeout=30, what="a notification for every order")
     assert sorted(n["order_id"] for n in notes) == sorted(order_ids), "one per order, none lost"
+
+
+def test_sigterm_under_load_publishes_every_accepted_order(shop, poll):
+    """Orders gets SIGTERM while three clients keep placing orders: it finishes the requests in
+    hand, its relay publishes their events, and it exits 0; every accepted order is notified
+    even before orders starts again."""
+    import httpx
+
+    users = [shop.user() for _ in range(3)]  # one each: the rate limit is per user
+    pid = shop.product(stock=1000)
+    body = {"items": [{"product_id": pid, "quantity": 1}]}
+
+    async def orders_while_stopping():
+        async with httpx.AsyncClient(base_url=shop.api, timeout=30) as http:
+            accepting = asyncio.Event()
+
+            async def keep_placing(user):
+                replies = []
+                while len(replies) < 40:  # well under the per-minute limit
+                    key = {"Idempotency-Key": uuid.uuid4().hex}
+                    reply = await http.post("/orders", json=body, headers={**user, **key})
+                    replies.append(reply)
+                    if reply.status_code != 201:
+                        break  # orders has stopped
+                    accepting.set()
+                return replies
+
+            clients = [asyncio.create_task(keep_placing(user)) for user in users]
+            await asyncio.wait_for(accepting.wait(), timeout=20)
+            code = await asyncio.to_thread(shop.system.kill, "orders", signal.SIGTERM)
+            return await asyncio.gather(*clients), code
+
+    try:
+        per_user, code = asyncio.run(orders_while_stopping())
+        assert code == 0, "orders exits cleanly on SIGTERM, even under load"
+        for user, replies in zip(users, per_user, strict=True):
+            assert {r.status_code for r in replies} <= {201, 502}, replies[-1].text
+            accepted = {r.json()["id"] for r in replies if r.status_code == 201}
+
+            def all_notified(user=user, accepted=accepted):
+                return accepted <= {n["order_id"] for n in shop.notifications(user)}
+
+            poll(all_notified, timeout=15, what="a notification for every accepted order")
+    finally:
+        shop.system.restart("orders", timeout=30)

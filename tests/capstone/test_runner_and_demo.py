@@ -36,6 +36,7 @@ def test_up_command_starts_and_stops_cleanly_on_sigterm(shop, find_capstone_pids
     command = [
         sys.executable, "-m", "journey.capstone_cli", "up", "--free-ports",
         "--db-prefix", prefix, "--key-prefix", prefix, "--stream", f"{prefix}:orders.events",
+        "--timeout", "45",  # the runner gives up by itself: reading its output cannot hang
     ]  # fmt: skip
     runner = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -50,7 +51,7 @@ def test_up_command_starts_and_stops_cleanly_on_sigterm(shop, find_capstone_pids
                 break
         took = time.monotonic() - started
         assert any("ready in" in line for line in lines), "".join(lines[-30:])
-        assert took < 60
+        assert took < 50
         runner.send_signal(signal.SIGTERM)
         rest, _ = runner.communicate(timeout=30)
     finally:
