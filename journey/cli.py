@@ -84,6 +84,7 @@ def progress_rows() -> list[journal.ProgressRow]:
                 done=sum(p.passed for p in checked),
                 total=len(exercises),
                 last_checked=max((p.checked_at for p in checked), default=""),
+                started=any(p.tests_passed for p in checked),
             )
         )
     return rows

@@ -30,6 +30,7 @@ class ProgressRow:
     done: int
     total: int
     last_checked: str
+    started: bool = False  # at least one test of the lesson has passed
 
     @property
     def status(self) -> str:
@@ -37,7 +38,7 @@ class ProgressRow:
             return "coming soon"
         if self.done == self.total:
             return "done"
-        return "in progress" if self.last_checked else "not started"
+        return "in progress" if self.started or self.done else "not started"
 
 
 def render_table(rows: list[ProgressRow]) -> str:

@@ -34,6 +34,23 @@ def _row(done: int, total: int) -> journal.ProgressRow:
     return journal.ProgressRow("01", "Python fundamentals", done, total, "2026-01-02 10:00")
 
 
+@pytest.mark.parametrize(
+    ("done", "total", "started", "status"),
+    [
+        (0, 7, False, "not started"),
+        (0, 7, True, "in progress"),
+        (3, 7, True, "in progress"),
+        (7, 7, True, "done"),
+        (0, 0, False, "coming soon"),
+    ],
+)
+def test_a_lessons_status_follows_its_progress(
+    done: int, total: int, started: bool, status: str
+) -> None:
+    row = journal.ProgressRow("01", "Python fundamentals", done, total, "2026-01-02", started)
+    assert row.status == status
+
+
 def test_progress_block_is_replaced_and_nothing_else_changes(log_file: Path) -> None:
     table = journal.render_table([_row(3, 7)])
     assert journal.replace_progress(table, log_file)
