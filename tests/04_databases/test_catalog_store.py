@@ -196,6 +196,33 @@ def test_a_write_invalidates_the_cached_product(engine: Engine, redis_space: Red
     assert service.get_product(created.id) == updated, "a refused change leaves the product alone"
 
 
+def test_invalidation_waits_for_the_commit(engine: Engine, redis_space: RedisSpace) -> None:
+    factory = session_factory(engine)
+
+    class RacingCache(store.ProductCache):
+        """A cache where another reader strikes right after every invalidation."""
+
+        def invalidate(self, product_id: int) -> None:
+            super().invalidate(product_id)
+            # a concurrent reader misses the cache now, loads from the database and re-caches
+            # whatever it sees there: the new price only if the write is already committed
+            reader.get_product(product_id)
+
+    cache = RacingCache(redis_space.client, redis_space.key("catalog"))
+    reader = store.CatalogService(factory, cache)
+    service = store.CatalogService(factory, cache)
+    created = service.create_product("SKU-1", "Mug", 1200)
+    service.get_product(created.id)  # now cached
+    service.change_price(created.id, 999)
+    got = service.get_product(created.id)
+    assert got is not None, "the product still exists after a price change"
+    assert got.price_cents == 999, (
+        f"the cache serves the old price {got.price_cents} after the write: it was "
+        "invalidated BEFORE the commit, so a reader re-cached the old row. Invalidate in an "
+        "after-commit callback (uow.after_commit(...))"
+    )
+
+
 def test_create_product_refuses_a_duplicate_sku(engine: Engine, redis_space: RedisSpace) -> None:
     cache = store.ProductCache(redis_space.client, redis_space.key("catalog"))
     service = store.CatalogService(session_factory(engine), cache)

@@ -36,11 +36,16 @@ def test_repository_adds_and_finds_without_committing(engine: Engine) -> None:
         assert repo.find_author("Ada") is ada, "find_author finds by name"
         assert repo.find_author("Nobody") is None
         assert repo.get_author(ada.id + 1000) is None
+        book = repo.add_book(ada.id, "Notes", 1843)
+        assert isinstance(book.id, int), "add_book flushes, so the new book has an id"
         session.rollback()
     with Session(engine) as session:
         assert session.scalars(select(orm.Author)).all() == [], (
             "the repository must not commit: the caller owns the transaction, "
             "so rolling back the session undoes its work"
+        )
+        assert session.scalars(select(orm.Book)).all() == [], (
+            "add_book must not commit either: rolling back the session undoes the new book"
         )
 
 
@@ -138,6 +143,11 @@ def test_deleting_an_author_deletes_their_books(engine: Engine) -> None:
         keep = repo.add_author("Keep")
         repo.add_book(keep.id, "Kept", 1900)
         session.commit()
+        assert repo.delete_author(ada.id) is True
+        session.rollback()
+        assert repo.find_author("Ada") is not None, (
+            "delete_author must not commit: rolling back the session brings the author back"
+        )
         assert repo.delete_author(ada.id) is True
         assert repo.delete_author(ada.id) is False, "deleting a missing author returns False"
         session.commit()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import psycopg
 import pytest
+from psycopg import sql
 
 from journey.targets import load
 
@@ -85,6 +88,34 @@ def test_hostile_input_is_stored_literally(pg_conn: psycopg.Connection, hostile:
     )
 
 
+class RecordingCursor(psycopg.Cursor):
+    """A cursor that remembers the SQL text of every statement it is asked to run."""
+
+    texts: ClassVar[list[str]] = []
+
+    def execute(self, query, params=None, **kwargs):
+        text = query.as_string(self) if isinstance(query, sql.Composable) else str(query)
+        RecordingCursor.texts.append(text)
+        return super().execute(query, params, **kwargs)
+
+
+def test_values_never_become_part_of_the_sql_text(postgres_url: str) -> None:
+    RecordingCursor.texts = []
+    marker = "Zq7marker"
+    with psycopg.connect(postgres_url, autocommit=True, cursor_factory=RecordingCursor) as conn:
+        conn.execute(safe_queries.SCHEMA_SQL)
+        new_id = safe_queries.add_user(conn, f"{marker} O'Hara", f"{marker}@example.com")
+        found = safe_queries.find_by_name(conn, f"{marker} O'Hara")
+        searched = safe_queries.search_by_name(conn, marker)
+    assert [u.id for u in found] == [new_id], "the user is stored and found back by name"
+    assert [u.id for u in searched] == [new_id], "and found back by a search"
+    leaked = [text for text in RecordingCursor.texts if marker in text]
+    assert not leaked, (
+        f"a value was pasted into the SQL text: {leaked[0]!r}. Escaping quotes by hand is still "
+        "string formatting: write %s placeholders and pass the values separately"
+    )
+
+
 def test_search_by_name_ignores_case_and_treats_wildcards_literally(
     pg_conn: psycopg.Connection,
 ) -> None:
@@ -95,6 +126,12 @@ def test_search_by_name_ignores_case_and_treats_wildcards_literally(
     assert [u.id for u in percent] == [ids["100% Bob"]], "'%' matches a literal percent sign only"
     underscore = safe_queries.search_by_name(pg_conn, "_")
     assert [u.id for u in underscore] == [ids["snake_case"]], "'_' matches a literal underscore"
+    windows = safe_queries.add_user(pg_conn, "C:\\Temp", "temp@example.com")
+    backslash = safe_queries.search_by_name(pg_conn, "\\")
+    assert [u.id for u in backslash] == [windows], (
+        "a backslash matches a literal backslash: escape it too (first), or it escapes the "
+        "closing % of the pattern"
+    )
     assert safe_queries.search_by_name(pg_conn, "' OR 1=1 --") == [], "hostile input finds nothing"
 
 

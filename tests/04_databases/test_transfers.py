@@ -60,6 +60,32 @@ def test_an_unknown_account_raises_and_changes_nothing(
         transfers.balance(pg_conn, "zed")
 
 
+FREEZE_SQL = """
+CREATE FUNCTION refuse_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'account % is frozen', NEW.id;
+END $$;
+CREATE TRIGGER frozen BEFORE UPDATE ON accounts
+    FOR EACH ROW WHEN (NEW.id = 'frozen') EXECUTE FUNCTION refuse_frozen();
+"""
+
+
+@pytest.mark.parametrize(("source", "target"), [("alice", "frozen"), ("frozen", "alice")])
+def test_a_transfer_that_fails_half_way_changes_nothing(
+    pg_conn: psycopg.Connection, source: str, target: str
+) -> None:
+    # a trigger makes the database refuse any UPDATE of the "frozen" account; whichever of the
+    # two updates comes second fails after the first one has already run
+    open_accounts(pg_conn, {**START, "frozen": 100})
+    pg_conn.execute(FREEZE_SQL)
+    with pytest.raises(psycopg.Error, match="frozen"):
+        transfers.transfer(pg_conn, source, target, 10)
+    assert balances(pg_conn) == {**START, "frozen": 100}, (
+        "the second update failed, so the first must be undone: run the locks, the check and "
+        "both updates inside one transaction (with conn.transaction(): ...)"
+    )
+
+
 @pytest.mark.parametrize(
     ("source", "target", "amount", "message"),
     [

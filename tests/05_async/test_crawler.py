@@ -48,6 +48,7 @@ def _shop_site(port_holder: dict) -> dict[str, str]:
             "/data.json",
             "mailto:shop@example.com",
             f"http://localhost:{port_holder['port']}/offsite",  # same machine, another host name
+            f"http://127.0.0.1:{port_holder['other']}/elsewhere",  # same host, another port
         ),
         "/a": _links("/a/1", "/a/2", "/", "/b"),
         "/b": _links("/b/1", "#top"),
@@ -75,10 +76,10 @@ def test_extract_links_resolves_dedupes_and_filters() -> None:
     )
 
 
-def test_crawl_respects_depth_dedupes_and_stays_on_the_site(serve, gauge) -> None:
+def test_crawl_respects_depth_dedupes_and_stays_on_the_site(serve, gauge, closed_port) -> None:
     seen: Counter = Counter()
     hosts: set[str] = set()
-    holder: dict = {}
+    holder: dict = {"other": closed_port}
 
     async def main():
         pages: dict[str, str] = {}
@@ -91,6 +92,11 @@ def test_crawl_respects_depth_dedupes_and_stays_on_the_site(serve, gauge) -> Non
     expected = {"/": 0, "/a": 1, "/b": 1, "/data.json": 1, "/a/1": 2, "/a/2": 2, "/b/1": 2}
     assert result.pages == {base + path: depth for path, depth in expected.items()}, (
         "every page up to depth 2, each with the smallest depth it is linked at"
+    )
+    other_port = [url for url in [*result.pages, *result.errors] if f":{closed_port}/" in url]
+    assert not other_port, (
+        f"{other_port[0] if other_port else ''} was requested: another port on the same host is "
+        "another site; compare scheme, host AND port with the start URL's"
     )
     assert result.errors == {f"{base}/missing": "HTTP 404"}, "a 404 is recorded as 'HTTP 404'"
     assert seen["/a/1/deep"] == 0, "a depth-3 page is never requested when max_depth=2"

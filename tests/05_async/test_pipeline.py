@@ -16,16 +16,38 @@ def _leftover_tasks() -> set[asyncio.Task]:
     return {t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()}
 
 
-class Counted:
-    """An item source that counts how many items were taken from it."""
+async def _returns_soon(awaitable, seconds: float = 5.0):
+    """Awaits run_pipeline with a deadline: a pipeline that never ends fails, it does not hang."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    except TimeoutError:
+        raise AssertionError(
+            f"run_pipeline did not return within {seconds} s: every consumer must exit once the "
+            "items are done (one sentinel per consumer, or cancel them after the queue drains)"
+        ) from None
 
-    def __init__(self, items) -> None:
+
+class Counted:
+    """An item source that counts how many items were taken from it.
+
+    It refuses to hand out more than `cap` items, so reading an endless source eagerly (list(...))
+    fails at once instead of filling the memory.
+    """
+
+    def __init__(self, items, cap: int = 1000) -> None:
         self.items = items
         self.taken = 0
+        self.cap = cap
 
     def __iter__(self):
         for item in self.items:
             self.taken += 1
+            if self.taken > self.cap:
+                raise AssertionError(
+                    f"the producer read more than {self.cap} items ahead: read `items` lazily, "
+                    "one `await queue.put(...)` at a time"
+                )
             yield item
 
 
@@ -36,7 +58,9 @@ def test_every_item_is_processed_and_results_keep_input_order() -> None:
         return x * x
 
     async def main():
-        results = await pipeline.run_pipeline(range(10), square, consumers=3, queue_size=2)
+        results = await _returns_soon(
+            pipeline.run_pipeline(range(10), square, consumers=3, queue_size=2)
+        )
         return results, _leftover_tasks()
 
     results, leftover = asyncio.run(main())
@@ -66,7 +90,9 @@ def test_consumers_work_concurrently_up_to_their_number() -> None:
             in_flight -= 1
         return x
 
-    results = asyncio.run(pipeline.run_pipeline(range(12), process, consumers=4, queue_size=3))
+    results = asyncio.run(
+        _returns_soon(pipeline.run_pipeline(range(12), process, consumers=4, queue_size=3))
+    )
     assert results == list(range(12))
     assert peak == 4, f"4 consumers should process 4 items at once, the peak was {peak}"
 
@@ -95,8 +121,7 @@ def test_the_queue_bound_holds_the_producer_back() -> None:
             await asyncio.sleep(0)
         taken_while_stuck = source.taken
         release.set()
-        async with asyncio.timeout(5):
-            results = await task
+        results = await _returns_soon(task)
         return taken_while_stuck, results
 
     taken, results = asyncio.run(main())
@@ -123,6 +148,11 @@ def test_a_failure_stops_the_pipeline_and_reaches_the_caller() -> None:
                 await pipeline.run_pipeline(source, process, consumers=3, queue_size=4)
         except pipeline.PipelineError as error:
             return error, _leftover_tasks()
+        except TimeoutError:
+            raise AssertionError(
+                "run_pipeline kept running after process failed on an endless source: the "
+                "failure must cancel the producer and the other consumers (a TaskGroup does)"
+            ) from None
         raise AssertionError("run_pipeline should raise PipelineError when process fails")
 
     error, leftover = asyncio.run(main())
@@ -139,9 +169,8 @@ def test_no_items_gives_no_results() -> None:
         return x
 
     async def main():
-        return await pipeline.run_pipeline(
-            [], process, consumers=2, queue_size=1
-        ), _leftover_tasks()
+        results = await _returns_soon(pipeline.run_pipeline([], process, consumers=2, queue_size=1))
+        return results, _leftover_tasks()
 
     results, leftover = asyncio.run(main())
     assert results == []

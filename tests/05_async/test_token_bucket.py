@@ -103,6 +103,41 @@ def test_concurrent_callers_are_served_in_order_and_never_above_the_rate() -> No
     )
 
 
+def test_a_newcomer_does_not_jump_ahead_of_a_waiting_caller() -> None:
+    fake = FakeTime()
+    wake = asyncio.Event()
+    granted: list[str] = []
+
+    async def gated_sleep(seconds: float) -> None:
+        await wake.wait()  # a sleeper wakes only when the test says so ...
+        fake.now += seconds  # ... and its sleep then took the time it asked for
+
+    bucket = TokenBucket(1, 1, clock=fake.clock, sleep=gated_sleep)
+
+    async def caller(name: str) -> None:
+        await bucket.acquire()
+        granted.append(name)
+
+    async def main() -> None:
+        assert bucket.try_acquire()
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(caller("first"))
+            for _ in range(5):
+                await asyncio.sleep(0)  # "first" is now asleep, waiting for a refill
+            fake.now += 1  # the refill is due ... and a second caller arrives right then
+            tg.create_task(caller("second"))
+            for _ in range(5):
+                await asyncio.sleep(0)
+            wake.set()
+
+    asyncio.run(main())
+    assert granted == ["first", "second"], (
+        f"tokens went to {granted}: a caller that arrives while another one waits must queue "
+        "behind it (first come, first served), not grab the refilled token; hold an "
+        "asyncio.Lock around the wait-and-take loop"
+    )
+
+
 def test_a_cancelled_waiter_takes_nothing_and_blocks_nobody() -> None:
     fake = FakeTime()
     never = asyncio.Event()

@@ -104,6 +104,9 @@ def test_concurrent_requests_are_bounded_and_do_overlap() -> None:
         try:
             async with asyncio.timeout(1):
                 await all_in.wait()  # hold until 3 are in flight (or give up after 1 s)
+            for _ in range(5):
+                await asyncio.sleep(0)  # stay in flight a few loop turns: without a bound,
+                # the waiting requests would pile in now and push the peak above 3
         except TimeoutError:
             all_in.set()  # never 3 at once: stop holding, the peak check will say so
         finally:
@@ -209,6 +212,12 @@ def test_a_closed_client_refuses_to_send() -> None:
         await client.aclose()
         with pytest.raises(RuntimeError, match="closed"):
             await client.get_json("/orders")
+        async with UpstreamClient(
+            "orders", "http://o.test", transport=_recording_transport([])
+        ) as client:
+            await client.get_json("/orders")
+        with pytest.raises(RuntimeError, match="closed"):
+            await client.get_json("/orders")  # leaving `async with` closed the client
 
     asyncio.run(main())
 
