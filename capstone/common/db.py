@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 T = TypeVar("T")
+CONNECT_TIMEOUT_SECONDS = 3
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -46,7 +47,13 @@ class Database:
 
     def __init__(self, url: str, pool_size: int = 10, max_overflow: int = 10) -> None:
         self.engine = create_engine(
-            url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+            # a database that does not answer fails fast (and /health/ready says so) instead of
+            # holding a worker thread for the operating system's TCP timeout
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
         )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.executor = ThreadPoolExecutor(pool_size + max_overflow, thread_name_prefix="db")
