@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from journey.catalog import LESSONS_DIR, ROOT, lessons
-from journey.pg import with_database
 
 EXAMPLE_TIMEOUT_SECONDS = 60
 
@@ -33,8 +32,7 @@ def test_example_runs(script: Path, needs: tuple[str, ...], request: pytest.Fixt
     env = dict(os.environ)
     if "postgres" in needs:
         # The session's own test database: whatever an example leaves there is dropped with it.
-        database = request.getfixturevalue("postgres_database")
-        env["JOURNEY_POSTGRES_URL"] = with_database(database, database.rsplit("/", 1)[-1])
+        env["JOURNEY_POSTGRES_URL"] = request.getfixturevalue("postgres_database")
     result = subprocess.run(
         [sys.executable, str(script)],
         cwd=ROOT,

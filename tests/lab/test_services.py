@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -93,3 +94,76 @@ def test_rabbitmq_names_are_unique_and_deleted(rabbitmq_url: str) -> None:
     amqp.delete_queues_and_exchanges(rabbitmq_url, [first, second])  # second never existed
     assert not asyncio.run(exists("queue"))
     assert not asyncio.run(exists("exchange"))
+
+
+INNER_TEST = """
+import json, pathlib
+import psycopg
+import aio_pika, asyncio
+
+def test_makes_things_then_fails(postgres_url, postgres_database, redis_space, rabbit_names):
+    queue = rabbit_names("orders")
+
+    async def declare():
+        async with await aio_pika.connect(RABBITMQ_URL) as connection:
+            await (await connection.channel()).declare_queue(queue)
+
+    asyncio.run(declare())
+    redis_space.client.set(redis_space.key("cart"), "1")
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("CREATE TABLE leftovers (id int)")
+    made = {"database": postgres_database.rsplit("/", 1)[-1],
+            "prefix": redis_space.prefix, "queue": queue}
+    pathlib.Path("made.json").write_text(json.dumps(made))
+    assert False, "this test fails on purpose: clean-up must happen all the same"
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.rabbitmq
+def test_a_failed_test_leaves_nothing_behind(tmp_path: Path) -> None:
+    """Runs a failing test that uses every service fixture, then looks for what it made."""
+    import json
+    import subprocess
+    import sys
+
+    import redis
+
+    from journey.services import SERVICES
+
+    rabbitmq_url = SERVICES["rabbitmq"].url
+    (tmp_path / "test_inner.py").write_text(
+        f"RABBITMQ_URL = {rabbitmq_url!r}\n{INNER_TEST}", encoding="utf-8"
+    )
+    inner = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "journey.pytest_plugin", "test_inner.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert inner.returncode == 1, inner.stdout[-2000:]
+    assert "fails on purpose" in inner.stdout
+    made = json.loads((tmp_path / "made.json").read_text(encoding="utf-8"))
+
+    with psycopg.connect(SERVICES["postgres"].url) as conn:
+        databases = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
+    assert made["database"] not in databases, "the session's test database is dropped"
+    client = redis.Redis.from_url(SERVICES["redis"].url)
+    try:
+        assert not list(client.scan_iter(match=f"{made['prefix']}*")), "the test's keys are gone"
+    finally:
+        client.close()
+
+    async def queue_exists() -> bool:
+        import aio_pika
+
+        async with await aio_pika.connect(rabbitmq_url) as connection:
+            try:
+                await (await connection.channel()).declare_queue(made["queue"], passive=True)
+            except aio_pika.exceptions.ChannelClosed:
+                return False
+            return True
+
+    assert not asyncio.run(queue_exists()), "the test's queue is deleted"
