@@ -20,7 +20,15 @@ from journey.targets import TARGET_ENV
 
 # Plugins installed in the environment that a lesson check does not need; loading them
 # would more than double the start-up time.
-UNNEEDED_PLUGINS = ("nbmake", "hypothesispytest", "respx", "anyio", "platformdirs")
+UNNEEDED_PLUGINS = (
+    "nbmake",
+    "hypothesispytest",
+    "respx",
+    "anyio",
+    "platformdirs",
+    "schemathesis",
+    "pytest_cov",
+)
 
 
 class Outcome(Enum):
