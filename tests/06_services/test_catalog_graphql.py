@@ -100,6 +100,20 @@ def test_one_product_or_null(run, db) -> None:
     }, "an unknown id is null, not an error"
 
 
+def test_each_product_gets_its_own_category_whatever_the_order(run, db) -> None:
+    text = """{
+      last: product(id: 40) { category { id } }
+      first: product(id: 1) { category { id } }
+      middle: product(id: 22) { category { id } }
+    }"""
+    data = query(run, db, text)
+    ids = [data[name]["category"]["id"] for name in ("last", "first", "middle")]
+    assert ids == [10, 1, 6], (
+        "the loader asked for categories [10, 1, 6]; the database returns rows in its own "
+        "order: the batch function must answer in the order of the keys it was given"
+    )
+
+
 def test_categories_with_their_products(run, db) -> None:
     data = query(run, db, "{ categories { id name products { name } } }")
     categories = data["categories"]
