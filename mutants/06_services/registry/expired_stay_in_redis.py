@@ -142,7 +142,7 @@ class ServiceRegistry:
         key = self.key(service)
         now = self.clock()
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zrangebyscore(key, "-inf", "+inf")
-            pipe.zrangebyscore(key, f"({now}", "+inf")
+            pipe.zrange(key, "-inf", "+inf", byscore=True)
+            pipe.zrange(key, f"({now}", "+inf", byscore=True)
             _, members = await pipe.execute()
         return sorted(m.decode() if isinstance(m, bytes) else m for m in members)

@@ -143,6 +143,6 @@ class ServiceRegistry:
         now = self.clock()
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.zremrangebyscore(key, "-inf", now)
-            pipe.zrangebyscore(key, f"({now}", "+inf")
+            pipe.zrange(key, f"({now}", "+inf", byscore=True)
             _, members = await pipe.execute()
         return sorted(m.decode() if isinstance(m, bytes) else m for m in members)
