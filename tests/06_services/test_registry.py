@@ -227,7 +227,7 @@ def test_a_heartbeat_does_not_bring_back_the_dead(run, async_redis, redis_space,
 
 def test_silent_instances_disappear_in_real_time(run, async_redis, redis_space) -> None:
     """With the real clock and a short TTL: the silent instance is gone within its TTL."""
-    ttl = 0.5
+    ttl = 0.3
 
     async def main():
         async with async_redis() as (client, _):

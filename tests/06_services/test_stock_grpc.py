@@ -345,7 +345,7 @@ def test_client_reports_out_of_stock(run) -> None:
 
 @pytest.mark.parametrize("call", ["get_item", "reserve", "list_items"])
 def test_a_slow_server_gives_deadline_exceeded_within_the_deadline(run, call: str) -> None:
-    deadline = 0.3
+    deadline = 0.2
 
     async def main():
         async with (
