@@ -136,7 +136,8 @@ class TokenAuthority:
     and verify the tokens they signed while `clock() < retired_at + overlap_seconds`, then are
     refused. Kids are unique and match KID_PATTERN; secrets have >= MIN_SECRET_BYTES bytes.
     Anything else is a ValueError. `users` is awaited with a token's "sub" on every
-    authentication. `clock()` is the current time in seconds since the epoch.
+    authentication. `clock()` is the current time in seconds since the epoch. Neither its
+    repr nor any error it raises shows a secret.
     """
 
     def __init__(
@@ -249,7 +250,8 @@ class TokenAuthority:
         if any(t is not None and (isinstance(t, bool) or not isinstance(t, int)) for t in times):
             raise _unauthorized("invalid token: times must be whole seconds")
         exp, iat, nbf = times
-        assert isinstance(exp, int) and isinstance(iat, int)
+        assert isinstance(exp, int)
+        assert isinstance(iat, int)
         if now >= exp + self.leeway_seconds:
             raise _unauthorized("invalid token: expired")
         if now < max(iat, nbf or iat) - self.leeway_seconds:
@@ -274,6 +276,10 @@ class TokenAuthority:
         admin who lost the role loses "admin" at once). A required scope that is not effective:
         AuthError(403, "this token lacks the scope <scope>", {"WWW-Authenticate":
         'Bearer scope="<required scopes, space separated>"'}). No detail contains a secret.
+
+        Times are judged by `clock()`, not by the system clock that PyJWT would use: decode
+        with options verify_exp, verify_nbf and verify_iat set to False, then compare "exp",
+        "nbf" and "iat" (whole seconds) with clock() yourself.
         """
         if not token:
             raise _unauthorized("a bearer token is required")

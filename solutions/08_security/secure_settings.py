@@ -124,8 +124,7 @@ def describe(settings: SecureSettings) -> dict[str, Any]:
     """Every setting by field name, safe to log: each secret is "**********" (never its value,
     nor its length)."""
     return {
-        name: "**********" if isinstance(value, SecretStr) else value
-        for name, value in settings
+        name: "**********" if isinstance(value, SecretStr) else value for name, value in settings
     }
 
 

@@ -65,12 +65,13 @@ def test_issue_writes_the_claims() -> None:
 def test_a_fresh_token_verifies_and_returns_its_claims() -> None:
     token = tokens.issue_token(SECRET, "42", scopes=["orders:read"], **WHO)
     got = tokens.verify_token(token, SECRET, **WHO)
-    assert got["sub"] == "42" and got["scope"] == "orders:read"
+    assert got["sub"] == "42"
+    assert got["scope"] == "orders:read"
     assert abs(got["iat"] - time.time()) < 60, "without `now`, iat is the current time"
 
 
 def test_a_short_secret_cannot_sign() -> None:
-    with pytest.raises(ValueError, match="^secret must"):
+    with pytest.raises(ValueError, match=r"^secret must"):
         tokens.issue_token("too-short-secret", "42", **WHO)
     just_enough = "s" * tokens.MIN_SECRET_BYTES
     assert tokens.issue_token(just_enough, "42", **WHO).count(".") == 2, (
@@ -133,7 +134,7 @@ def test_changed_claims_break_the_signature() -> None:
 
 def test_a_truncated_signature_is_refused() -> None:
     token = tokens.issue_token(SECRET, "42", **WHO)
-    with pytest.raises(tokens.TokenError, match="^(invalid signature|malformed token)$"):
+    with pytest.raises(tokens.TokenError, match=r"^(invalid signature|malformed token)$"):
         tokens.verify_token(token[:-4], SECRET, **WHO)  # cut base64 may not even decode
     header, payload, _ = token.split(".")
     refused(f"{header}.{payload}.", "invalid signature")

@@ -82,7 +82,8 @@ def test_verify_and_upgrade_rehashes_only_an_outdated_hash_after_a_good_password
     ok, new_hash = current.verify_and_upgrade(outdated, "correct horse")
     assert ok is True
     assert new_hash is not None, "the right password and an outdated hash: return a new hash"
-    assert "m=1024,t=1,p=1" in new_hash and current.verify(new_hash, "correct horse")
+    assert "m=1024,t=1,p=1" in new_hash
+    assert current.verify(new_hash, "correct horse")
     assert current.verify_and_upgrade(new_hash, "correct horse") == (True, None), (
         "a hash with the current parameters needs no new hash"
     )
@@ -93,18 +94,18 @@ def test_verify_and_upgrade_rehashes_only_an_outdated_hash_after_a_good_password
 
 def test_empty_and_oversized_passwords_are_refused_without_echoing_them() -> None:
     hasher = passwords.Passwords(CHEAP)
-    with pytest.raises(ValueError, match="^password must"):
+    with pytest.raises(ValueError, match=r"^password must"):
         hasher.hash("")
     longest = "p" * passwords.MAX_PASSWORD_LENGTH
     assert hasher.verify(hasher.hash(longest), longest), "MAX_PASSWORD_LENGTH itself is fine"
-    with pytest.raises(ValueError, match="^password must") as caught:
+    with pytest.raises(ValueError, match=r"^password must") as caught:
         hasher.hash("q" * (passwords.MAX_PASSWORD_LENGTH + 1))
     assert "qqqq" not in str(caught.value), "an error message never contains the password"
 
 
 def test_production_cost_is_at_least_owasps_minimum() -> None:
     cost = passwords.PRODUCTION
-    assert cost.memory_cost >= 19 * 1024 and cost.time_cost >= 2, (
-        "OWASP's minimum for argon2id is 19 MiB of memory and 2 passes"
-    )
+    owasp = "OWASP's minimum for argon2id is 19 MiB of memory and 2 passes"
+    assert cost.memory_cost >= 19 * 1024, owasp
+    assert cost.time_cost >= 2, owasp
     assert "m=19456" in passwords.Passwords().hash("x"), "the default cost is PRODUCTION"
