@@ -249,12 +249,10 @@ class TokenAuthority:
         times = [claims.get(name) for name in ("exp", "iat", "nbf")]
         if any(t is not None and (isinstance(t, bool) or not isinstance(t, int)) for t in times):
             raise _unauthorized("invalid token: times must be whole seconds")
-        exp, iat, nbf = times
-        assert isinstance(exp, int)
-        assert isinstance(iat, int)
+        exp, iat, nbf = (t or 0 for t in times)  # exp and iat are required: never 0 here
         if now >= exp + self.leeway_seconds:
             raise _unauthorized("invalid token: expired")
-        if now < max(iat, nbf or iat) - self.leeway_seconds:
+        if now < max(iat, nbf) - self.leeway_seconds:
             raise _unauthorized("invalid token: not yet valid")
         return claims
 

@@ -129,12 +129,19 @@ class LoginThrottle:
         window_seconds: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        window = {"window_seconds": window_seconds, "clock": clock}
         self._clients = SlidingWindowLimiter(
-            redis, prefix=f"{prefix}:client", limit=per_client, **window
+            redis,
+            prefix=f"{prefix}:client",
+            limit=per_client,
+            window_seconds=window_seconds,
+            clock=clock,
         )
         self._accounts = SlidingWindowLimiter(
-            redis, prefix=f"{prefix}:account", limit=per_account, **window
+            redis,
+            prefix=f"{prefix}:account",
+            limit=per_account,
+            window_seconds=window_seconds,
+            clock=clock,
         )
 
     async def attempt(self, account: str, client: str) -> Decision:

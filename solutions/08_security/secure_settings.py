@@ -106,10 +106,8 @@ def load_settings(
     `from None`.
     """
     try:
-        return SecureSettings(
-            _env_file=env_file,  # type: ignore[call-arg]  # pydantic-settings' init options
-            _secrets_dir=secrets_dir,  # type: ignore[call-arg]
-        )
+        # _env_file and _secrets_dir are pydantic-settings' own options, not fields
+        return SecureSettings(_env_file=env_file, _secrets_dir=secrets_dir)  # type: ignore[call-arg]
     except ValidationError as error:
         problems: dict[str, str] = {}
         for detail in error.errors():
