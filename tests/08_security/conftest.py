@@ -1,13 +1,59 @@
-"""Shared helpers for lesson 08: a cheap argon2 hasher, a fake clock, and a leak detector.
+"""Shared helpers for lesson 08: a cheap argon2 hasher, a fake clock, and leak detectors.
 
-Fixtures hand out tools; exercise code only ever runs in the test bodies.
+Fixtures hand out tools; exercise code only ever runs in the test bodies. Every test of this
+lesson also runs with a log watcher: a log record (at any level, from any logger) that carries
+a password hash or one of the test module's secrets fails the test.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Generator, Iterable
 
 import pytest
+
+# module-level constants of a test module whose values are secrets or passwords
+_SECRET_WORDS = ("SECRET", "PASSWORD", "ATTACKER", "OLD", "NEW", "K1", "K2")
+
+
+class _Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+        if record.exc_info and record.exc_info[1] is not None:
+            self.lines.append(repr(record.exc_info[1]))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """Fails a passing test whose log records carry a password hash or a secret."""
+    root = logging.getLogger()
+    recorder, level = _Recorder(), root.level
+    root.addHandler(recorder)
+    root.setLevel(logging.DEBUG)
+    try:
+        outcome = yield  # a failing test raises here, and its own failure is what counts
+    finally:
+        root.removeHandler(recorder)
+        root.setLevel(level)
+    module = getattr(item, "module", None)
+    secrets = [
+        value
+        for name, value in vars(module).items()
+        if name.isupper()
+        and isinstance(value, str)
+        and len(value) >= 8
+        and any(word in name for word in _SECRET_WORDS)
+    ]
+    for line in recorder.lines:
+        assert "$argon2" not in line, f"a password hash reached the logs: {line[:200]!r}"
+        for secret in secrets:
+            assert secret not in line, f"a secret reached the logs: {line[:200]!r}"
+    return outcome
+
 
 # Tests hash many passwords: one pass over 1 MiB keeps a hash near a millisecond. Production
 # uses far more (the lesson explains why); the parameters live in each hash, so both verify.
