@@ -18,7 +18,7 @@ import asyncio  # noqa: F401 - you will need it
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field  # noqa: F401 - you will need it
 from typing import Annotated, Any  # noqa: F401 - you will need it
 
 import jwt  # noqa: F401 - you will need it
@@ -64,7 +64,7 @@ class SigningKey:
     since the epoch) it stopped signing. Its repr never shows the secret."""
 
     kid: str
-    secret: str = field(repr=False)
+    secret: str  # 08.8: keep it out of repr()
     retired_at: float | None = None
 
 
@@ -118,8 +118,9 @@ class TokenAuthority:
 
     `keys`: exactly one key with `retired_at` None signs new tokens; the others are retired
     and verify the tokens they signed while `clock() < retired_at + overlap_seconds`, then are
-    refused. Kids are unique and match KID_PATTERN; secrets have >= MIN_SECRET_BYTES bytes.
-    Anything else is a ValueError. `users` is awaited with a token's "sub" on every
+    refused. Anything else is a ValueError that says what: "exactly one key must be the
+    signing key", "key ids must be unique", a kid that does not match KID_PATTERN, or a
+    "secret" shorter than MIN_SECRET_BYTES bytes. `users` is awaited with a token's "sub" on every
     authentication. `clock()` is the current time in seconds since the epoch. Neither its
     repr nor any error it raises shows a secret.
     """

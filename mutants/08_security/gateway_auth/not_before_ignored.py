@@ -134,8 +134,9 @@ class TokenAuthority:
 
     `keys`: exactly one key with `retired_at` None signs new tokens; the others are retired
     and verify the tokens they signed while `clock() < retired_at + overlap_seconds`, then are
-    refused. Kids are unique and match KID_PATTERN; secrets have >= MIN_SECRET_BYTES bytes.
-    Anything else is a ValueError. `users` is awaited with a token's "sub" on every
+    refused. Anything else is a ValueError that says what: "exactly one key must be the
+    signing key", "key ids must be unique", a kid that does not match KID_PATTERN, or a
+    "secret" shorter than MIN_SECRET_BYTES bytes. `users` is awaited with a token's "sub" on every
     authentication. `clock()` is the current time in seconds since the epoch. Neither its
     repr nor any error it raises shows a secret.
     """

@@ -56,8 +56,8 @@ class SlidingWindowLimiter:
 
     `redis` is a `redis.asyncio.Redis` (with or without decode_responses); every key this
     limiter writes starts with `prefix + ":"` and expires by itself once its window is over.
-    `clock()` is the current time in seconds since the epoch. ValueError when limit < 1 or
-    window_seconds <= 0.
+    `clock()` is the current time in seconds since the epoch. ValueError("limit must be >= 1")
+    and ValueError("window_seconds must be > 0") for bad limits; limit=1 is fine.
     """
 
     def __init__(

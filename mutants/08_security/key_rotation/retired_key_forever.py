@@ -84,8 +84,10 @@ class KeyRing:
     def rotate(self, kid: str, secret: str) -> None:
         """Makes a new key (`kid`, `secret`) the signing key and retires the previous one now.
 
-        ValueError for a kid already in the ring (even a retired one), a kid that does not
-        match KID_PATTERN, or a secret shorter than MIN_SECRET_BYTES.
+        ValueError for a kid already in the ring (even a retired one) or a kid that does not
+        match KID_PATTERN (the message starts with "kid"), or a secret shorter than
+        MIN_SECRET_BYTES (the message starts with "secret"). A refused rotation changes
+        nothing. The constructor checks its first key the same way.
         """
         new = self._add(kid, secret)
         old = self._signing
