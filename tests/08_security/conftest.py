@@ -42,7 +42,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     module = getattr(item, "module", None)
     secrets = [
         value
-        for name, value in vars(module).items()
+        for name, value in (vars(module) if module is not None else {}).items()
         if name.isupper()
         and isinstance(value, str)
         and len(value) >= 8
