@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json  # noqa: F401 - you will need it
 import logging
-import logging.config  # noqa: F401 - you will need it
+import logging.config
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token

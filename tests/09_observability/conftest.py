@@ -309,8 +309,6 @@ class Spans:
         return format(span.context.span_id, "016x")
 
 
-
-
 @pytest.fixture
 def spans() -> Iterator[Spans]:
     made = Spans()
@@ -333,7 +331,9 @@ class Lines(io.StringIO):
             try:
                 parsed.append(json.loads(line))
             except json.JSONDecodeError:
-                raise AssertionError(f"every log line must be one JSON object; got {line!r}") from None
+                raise AssertionError(
+                    f"every log line must be one JSON object; got {line!r}"
+                ) from None
         return parsed
 
 

@@ -43,8 +43,18 @@ def _remote_parent(carried):
         (b"\x1b[31m", None),
     ],
     ids=[
-        "str", "bytes", "one char", "128 chars", "129 chars", "empty", "none", "space",
-        "newline", "non-ascii str", "non-ascii bytes", "escape",
+        "str",
+        "bytes",
+        "one char",
+        "128 chars",
+        "129 chars",
+        "empty",
+        "none",
+        "space",
+        "newline",
+        "non-ascii str",
+        "non-ascii bytes",
+        "escape",
     ],
 )
 def test_clean_request_id(value, expected) -> None:
@@ -57,7 +67,8 @@ def test_clean_request_id(value, expected) -> None:
 def test_request_scope_sets_and_resets_the_request_id() -> None:
     assert carriers.current_request_id() is None
     with carriers.request_scope("order-42") as rid:
-        assert rid == "order-42" and carriers.current_request_id() == "order-42"
+        assert rid == "order-42"
+        assert carriers.current_request_id() == "order-42"
         with carriers.request_scope(None) as inner:
             assert FRESH_ID.match(inner), "no id given: a fresh one (32 hex characters)"
             assert carriers.current_request_id() == inner
@@ -82,7 +93,10 @@ def test_inject_headers_adds_the_trace_and_the_request_id(spans) -> None:
     assert carriers.inject_headers(given) == given, (
         "with no current span and no request id, there is nothing to add"
     )
-    with provider.get_tracer("t").start_as_current_span("call orders") as span, carriers.request_scope("r-7"):
+    with (
+        provider.get_tracer("t").start_as_current_span("call orders") as span,
+        carriers.request_scope("r-7"),
+    ):
         sent = carriers.inject_headers(given)
     match = TRACEPARENT.match(sent.get("traceparent", ""))
     assert match, f"the headers carry a W3C traceparent; got {sent}"
@@ -90,7 +104,8 @@ def test_inject_headers_adds_the_trace_and_the_request_id(spans) -> None:
         format(span.get_span_context().trace_id, "032x"),
         format(span.get_span_context().span_id, "016x"),
     ), "traceparent names the span that is current when inject_headers is called"
-    assert sent["X-Request-ID"] == "r-7" and sent["Accept"] == "application/json"
+    assert sent["X-Request-ID"] == "r-7"
+    assert sent["Accept"] == "application/json"
     assert given == {"Accept": "application/json"}, "the caller's dict is not changed"
 
 
@@ -111,7 +126,11 @@ def test_extract_headers_reads_any_case_and_raw_asgi_headers(spans) -> None:
     for carrier, rid in ((capitalised, "r-1"), (raw, "r-2")):
         carried = carriers.extract_headers(carrier)
         parent = _remote_parent(carried)
-        assert parent.is_valid and parent.span_id == span.get_span_context().span_id, (
+        assert parent.is_valid, (
+            "the extracted context holds the caller's span as a remote parent; header names "
+            "are case-insensitive, and ASGI gives them as lower-case bytes"
+        )
+        assert parent.span_id == span.get_span_context().span_id, (
             "the extracted context holds the caller's span as a remote parent; header names "
             "are case-insensitive, and ASGI gives them as lower-case bytes"
         )
@@ -125,11 +144,15 @@ def test_extract_refuses_a_bad_request_id_and_a_bad_traceparent() -> None:
         {"traceparent": "00-xyz-01", "x-request-id": "evil\r\nSet-Cookie: a=b"}
     )
     assert carried.request_id is None, "an incoming request id is checked with clean_request_id"
-    assert not _remote_parent(carried).is_valid and carried.trace_id is None, (
+    assert not _remote_parent(carried).is_valid, (
+        "a malformed traceparent gives no parent: the next span starts a new trace"
+    )
+    assert carried.trace_id is None, (
         "a malformed traceparent gives no parent: the next span starts a new trace"
     )
     empty = carriers.extract_headers(None)
-    assert empty.request_id is None and empty.trace_id is None
+    assert empty.request_id is None
+    assert empty.trace_id is None
 
 
 def test_tracestate_travels_too(spans) -> None:
@@ -162,7 +185,8 @@ def test_metadata_keys_are_lower_case() -> None:
     assert all(key == key.lower() for key, _ in metadata), (
         f"gRPC refuses metadata keys with upper-case letters; got {[k for k, _ in metadata]}"
     )
-    assert ("x-request-id", "r-9") in metadata and ("tenant", "acme") in metadata
+    assert ("x-request-id", "r-9") in metadata
+    assert ("tenant", "acme") in metadata
 
 
 def test_metadata_crosses_a_real_grpc_call(spans) -> None:
@@ -205,9 +229,8 @@ def test_metadata_crosses_a_real_grpc_call(spans) -> None:
     assert parent.span_id == span.get_span_context().span_id, (
         "the server extracts the client's span as its parent from the metadata"
     )
-    assert second.request_id is None and second.trace_id is None, (
-        "binary '-bin' metadata is skipped, not decoded"
-    )
+    assert second.request_id is None, "binary '-bin' metadata is skipped, not decoded"
+    assert second.trace_id is None, "binary '-bin' metadata is skipped, not decoded"
 
 
 def test_fields_cross_a_real_redis_stream(redis_space, spans) -> None:
@@ -229,7 +252,8 @@ def test_fields_cross_a_real_redis_stream(redis_space, spans) -> None:
             await client.aclose()
 
     span, fields, stored = asyncio.run(main())
-    assert fields["type"] == "order.placed" and fields["event"] == b"{}", "the data stays as given"
+    assert fields["type"] == "order.placed", "the data stays as given"
+    assert fields["event"] == b"{}", "the data stays as given"
     assert fields["request_id"] == "order-flow-3", "the request id travels in 'request_id'"
     assert set(stored) >= {b"traceparent", b"request_id", b"type"}, (
         "what XREADGROUP returns has bytes keys and values"
@@ -237,6 +261,6 @@ def test_fields_cross_a_real_redis_stream(redis_space, spans) -> None:
     carried = carriers.extract_fields(stored)
     assert carried.request_id == "order-flow-3", "extract_fields decodes bytes keys and values"
     assert _remote_parent(carried).span_id == span.get_span_context().span_id
-    assert carriers.extract_fields({k.decode(): v.decode() for k, v in stored.items()}).request_id == (
-        "order-flow-3"
-    ), "str keys and values (decode_responses=True) work too"
+    assert carriers.extract_fields(
+        {k.decode(): v.decode() for k, v in stored.items()}
+    ).request_id == ("order-flow-3"), "str keys and values (decode_responses=True) work too"

@@ -59,7 +59,11 @@ def test_time_is_iso_8601_in_utc(lines) -> None:
     after = datetime.now(UTC)
     stamp = stream.records()[0]["time"]
     parsed = datetime.fromisoformat(stamp)
-    assert parsed.utcoffset() is not None and parsed.utcoffset().total_seconds() == 0, (
+    assert parsed.utcoffset() is not None, (
+        f"time {stamp!r} must say it is UTC (+00:00): log stores compare lines from many "
+        "machines, and a local time without an offset is ambiguous"
+    )
+    assert parsed.utcoffset().total_seconds() == 0, (
         f"time {stamp!r} must say it is UTC (+00:00): log stores compare lines from many "
         "machines, and a local time without an offset is ambiguous"
     )
@@ -73,17 +77,19 @@ def test_extra_fields_are_written_and_values_json_cannot_encode_become_strings(l
     order_id = uuid.UUID("12345678-1234-5678-1234-567812345678")
     when = datetime(2025, 1, 31, 9, 15, tzinfo=UTC)
     try:
-        logger.info("order placed", extra={"order_id": order_id, "at": when, "items": 3, "ok": True})
+        logger.info(
+            "order placed", extra={"order_id": order_id, "at": when, "items": 3, "ok": True}
+        )
     except TypeError as error:
         pytest.fail(
             f"json.dumps raised {error!r} on a UUID or a datetime (logging would print "
             "'--- Logging error ---' and drop the line). Pass default=str to json.dumps."
         )
     line = stream.records()[0]
-    assert line["order_id"] == str(order_id) and line["at"] == str(when), (
-        "a value json cannot encode is written as its str()"
-    )
-    assert line["items"] == 3 and line["ok"] is True, "numbers and booleans stay JSON types"
+    assert line["order_id"] == str(order_id), "a value json cannot encode is written as its str()"
+    assert line["at"] == str(when), "a value json cannot encode is written as its str()"
+    assert line["items"] == 3, "numbers and booleans stay JSON types"
+    assert line["ok"] is True, "numbers and booleans stay JSON types"
     for internal in ("args", "msg", "levelno", "pathname", "exc_info", "created"):
         assert internal not in line, (
             f"{internal!r} is an attribute every LogRecord has, not an extra: leave it out"
@@ -97,9 +103,13 @@ def test_an_exception_is_written_in_the_same_line(lines) -> None:
     except KeyError:
         logger.exception("lookup failed")
     (line,) = stream.records()
-    assert line["level"] == "ERROR" and line["message"] == "lookup failed"
+    assert line["level"] == "ERROR"
+    assert line["message"] == "lookup failed"
     assert "exception" in line, "logger.exception(...) adds the traceback in an 'exception' field"
-    assert "Traceback" in line["exception"] and "KeyError: 'missing'" in line["exception"], (
+    assert "Traceback" in line["exception"], (
+        "the 'exception' field holds the formatted traceback (Formatter.formatException)"
+    )
+    assert "KeyError: 'missing'" in line["exception"], (
         "the 'exception' field holds the formatted traceback (Formatter.formatException)"
     )
 
@@ -110,17 +120,22 @@ def test_bound_fields_appear_on_every_line_of_the_block_and_go_after_it(lines) -
         logger.info("inside")
         with json_logs.bound(order_id=42):
             logger.info("nested")
-            assert json_logs.current_context() == {"request_id": "r-1", "user_id": 7, "order_id": 42}
+            assert json_logs.current_context() == {
+                "request_id": "r-1",
+                "user_id": 7,
+                "order_id": 42,
+            }
         logger.info("back")
     logger.info("after")
     inside, nested, back, after = stream.records()
-    assert inside["request_id"] == "r-1" and inside["user_id"] == 7
-    assert nested["order_id"] == 42 and nested["request_id"] == "r-1", (
+    assert inside["request_id"] == "r-1"
+    assert inside["user_id"] == 7
+    assert nested["order_id"] == 42, "a nested bound() adds its fields to the ones bound outside"
+    assert nested["request_id"] == "r-1", (
         "a nested bound() adds its fields to the ones bound outside"
     )
-    assert "order_id" not in back and back["request_id"] == "r-1", (
-        "leaving a nested block restores the outer fields"
-    )
+    assert "order_id" not in back, "leaving a nested block restores the outer fields"
+    assert back["request_id"] == "r-1", "leaving a nested block restores the outer fields"
     assert "request_id" not in after, "after the block, its fields are gone"
 
 

@@ -90,9 +90,15 @@ def test_requests_are_counted_by_method_route_template_and_status(call) -> None:
         "http_requests_total is labelled method, route and status, where route is the matched "
         "route's template (scope['route'].path after the app ran), never the raw path"
     )
-    assert _value(
-        registry, "http_request_duration_seconds_count", method="GET", route="/orders/{order_id}"
-    ) == 2.0, "every request is also observed in the duration histogram (method, route)"
+    assert (
+        _value(
+            registry,
+            "http_request_duration_seconds_count",
+            method="GET",
+            route="/orders/{order_id}",
+        )
+        == 2.0
+    ), "every request is also observed in the duration histogram (method, route)"
 
 
 def test_many_distinct_ids_and_junk_keep_the_number_of_series_bounded(call) -> None:
@@ -127,24 +133,46 @@ def test_an_unknown_route_is_counted_once_under_the_unmatched_label(call) -> Non
     app, registry = _instrumented()
     reply = asyncio.run(call(app, "GET", "/no/such/page"))
     assert reply.status == 404
-    assert _value(
-        registry, "http_requests_total", method="GET", route=red.UNMATCHED_ROUTE, status="404"
-    ) == 1.0, "a 404 for a path no route matched is labelled route=UNMATCHED_ROUTE"
+    assert (
+        _value(
+            registry, "http_requests_total", method="GET", route=red.UNMATCHED_ROUTE, status="404"
+        )
+        == 1.0
+    ), "a 404 for a path no route matched is labelled route=UNMATCHED_ROUTE"
 
 
 def test_an_app_that_raises_is_counted_as_a_500_and_the_error_goes_on(call) -> None:
     app, registry = _instrumented()
     with pytest.raises(RuntimeError, match="handler bug"):
         asyncio.run(call(app, "GET", "/boom"))
-    assert _value(
-        registry, "http_requests_total", method="GET", route="/boom", status="500"
-    ) == 1.0, (
+    assert (
+        _value(registry, "http_requests_total", method="GET", route="/boom", status="500") == 1.0
+    ), (
         "an exception is an error the client sees as a 500: count it (record in a finally, "
         "with the status starting at 500) and let the exception go on"
     )
     assert _value(registry, "http_request_duration_seconds_count", method="GET", route="/boom") == 1
     assert _value(registry, "http_requests_in_flight") == 0.0, (
         "the in-flight gauge goes back down even when the app raises"
+    )
+
+
+def test_an_app_that_raises_before_answering_is_a_500(call) -> None:
+    """No framework in between: nothing was sent when the error came, and the server will
+    answer 500 on the app's behalf."""
+    from prometheus_client import CollectorRegistry
+
+    async def broken(scope, receive, send) -> None:
+        raise ConnectionError("database gone")
+
+    registry = CollectorRegistry()
+    app = red.RedMetricsMiddleware(broken, red.RedMetrics(registry))
+    with pytest.raises(ConnectionError):
+        asyncio.run(call(app, "GET", "/anything"))
+    count = _samples(registry, "http_requests_total")
+    assert count == {(("method", "GET"), ("route", red.UNMATCHED_ROUTE), ("status", "500")): 1.0}, (
+        "an app that raises before sending a status is counted as status '500': start with 500 "
+        f"and replace it with the status the app sends; got {count}"
     )
 
 
@@ -178,7 +206,12 @@ def test_metrics_live_in_the_given_registry_only(call) -> None:
     metrics = red.RedMetrics(second)  # a second set, in another registry: no clash
     app = red.RedMetricsMiddleware(_shop(), metrics)
     asyncio.run(call(app, "GET", "/orders/1"))
-    assert _value(second, "http_requests_total", method="GET", route="/orders/{order_id}", status="200") == 1
+    assert (
+        _value(
+            second, "http_requests_total", method="GET", route="/orders/{order_id}", status="200"
+        )
+        == 1
+    )
     assert REGISTRY.get_sample_value("http_requests_in_flight") is None, (
         "register the metrics in the registry you are given (registry=...), never in "
         "prometheus_client's global REGISTRY: tests and several apps need their own"

@@ -84,7 +84,11 @@ def test_an_oversized_or_unprintable_id_is_replaced_never_echoed(call, raw: byte
     app = RequestIdMiddleware(_recording_app(seen))
     reply = asyncio.run(call(app, headers=[(b"x-request-id", raw)]))
     echoed = reply.header("x-request-id")
-    assert echoed is not None and FRESH_ID.match(echoed), (
+    assert echoed is not None, (
+        "an invalid X-Request-ID (longer than 128 characters, empty, or with characters "
+        f"outside '!'..'~') is replaced by a fresh id; got {echoed!r}"
+    )
+    assert FRESH_ID.match(echoed), (
         "an invalid X-Request-ID (longer than 128 characters, empty, or with characters "
         f"outside '!'..'~') is replaced by a fresh id; got {echoed!r}"
     )
@@ -92,13 +96,18 @@ def test_an_oversized_or_unprintable_id_is_replaced_never_echoed(call, raw: byte
 
 
 def test_a_refused_id_is_never_written_to_the_logs(call, caplog) -> None:
-    raw = b"evil\r\n{\"level\": \"INFO\", \"message\": \"INJECTED\"}" + b"A" * 300
+    raw = b'evil\r\n{"level": "INFO", "message": "INJECTED"}' + b"A" * 300
     app = RequestIdMiddleware(_recording_app([]))
     with caplog.at_level(logging.DEBUG):
         asyncio.run(call(app, headers=[(b"x-request-id", raw)]))
     for record in caplog.records:
         text = record.getMessage() + " ".join(str(v) for v in vars(record).values())
-        assert "INJECTED" not in text and "A" * 100 not in text, (
+        assert "INJECTED" not in text, (
+            "a refused request id must never reach a log as it came (it is attacker-controlled: "
+            f"a forged log line, a flood); the record {record.getMessage()!r} carries it. Log "
+            "facts about it - its length - if anything"
+        )
+        assert "A" * 100 not in text, (
             "a refused request id must never reach a log as it came (it is attacker-controlled: "
             f"a forged log line, a flood); the record {record.getMessage()!r} carries it. Log "
             "facts about it - its length - if anything"
@@ -139,7 +148,10 @@ def test_the_id_is_reset_even_when_the_app_raises(call) -> None:
 def test_the_apps_own_headers_are_kept(call) -> None:
     app = RequestIdMiddleware(_recording_app([], extra_headers=[(b"x-cache", b"hit")]))
     reply = asyncio.run(call(app, headers=[(b"x-request-id", b"r-9")]))
-    assert reply.header("x-cache") == "hit" and reply.header("content-type") == "text/plain", (
+    assert reply.header("x-cache") == "hit", (
+        "echoing the id adds one header; the app's own headers stay"
+    )
+    assert reply.header("content-type") == "text/plain", (
         "echoing the id adds one header; the app's own headers stay"
     )
     assert reply.all("x-request-id") == ["r-9"], "exactly one X-Request-ID in the response"
@@ -165,9 +177,12 @@ def test_other_scopes_pass_through_untouched() -> None:
         await middleware({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
 
     asyncio.run(main())
-    assert [s["type"] for s in seen] == ["lifespan"] and sent == [
-        {"type": "lifespan.startup.complete"}
-    ], "a lifespan (or websocket) scope has no request id: hand it to the app as it is"
+    assert [s["type"] for s in seen] == ["lifespan"], (
+        "a lifespan (or websocket) scope has no request id: hand it to the app as it is"
+    )
+    assert sent == [{"type": "lifespan.startup.complete"}], (
+        "a lifespan (or websocket) scope has no request id: hand it to the app as it is"
+    )
 
 
 def test_outgoing_headers_propagate_the_current_id() -> None:
@@ -183,9 +198,9 @@ def test_outgoing_headers_propagate_the_current_id() -> None:
         }
         assert given == {"Accept": "application/json"}, "the caller's dict is not changed"
         assert request_ids.outgoing_headers() == {"X-Request-ID": "r-42"}
-        assert request_ids.outgoing_headers({"x-request-id": "mine"}) == {
-            "x-request-id": "mine"
-        }, "a caller's own X-Request-ID (in any case) wins and is not duplicated"
+        assert request_ids.outgoing_headers({"x-request-id": "mine"}) == {"x-request-id": "mine"}, (
+            "a caller's own X-Request-ID (in any case) wins and is not duplicated"
+        )
     finally:
         request_ids.request_id_var.reset(token)
 
@@ -210,7 +225,10 @@ def test_two_services_share_one_id() -> None:
         transport = httpx.ASGITransport(app=back)
         async with httpx.AsyncClient(transport=transport, base_url="http://back") as client:
             reply = await client.get("/stock/mug", headers=request_ids.outgoing_headers())
-        return {"front": request_ids.current_request_id(), "back_echo": reply.headers.get("x-request-id")}
+        return {
+            "front": request_ids.current_request_id(),
+            "back_echo": reply.headers.get("x-request-id"),
+        }
 
     front = RequestIdMiddleware(front_app)
 

@@ -44,8 +44,10 @@ def test_publish_writes_the_producer_spans_traceparent_into_the_message(redis_sp
         return outer, entry_id, await client.xrange(stream)
 
     outer, entry_id, stored = _with_redis(redis_space, body)
-    producer = spans.named(exporter.get_finished_spans(), f"send {redis_space.key('orders.events')}")
-    (stored_id, fields), = stored
+    producer = spans.named(
+        exporter.get_finished_spans(), f"send {redis_space.key('orders.events')}"
+    )
+    ((stored_id, fields),) = stored
     assert entry_id == stored_id.decode(), "publish returns the entry id XADD gave, as a str"
     assert fields[b"order_id"] == b"42", "the message's own fields are stored as given"
     traceparent = fields.get(b"traceparent", b"").decode()
@@ -58,7 +60,10 @@ def test_publish_writes_the_producer_spans_traceparent_into_the_message(redis_sp
         "the traceparent names the PRODUCER span: inject inside it"
     )
     assert producer.kind.name == "PRODUCER"
-    assert producer.parent is not None and producer.parent.span_id == outer.get_span_context().span_id, (
+    assert producer.parent is not None, (
+        "the producer span is a child of the span that was current when publish was called"
+    )
+    assert producer.parent.span_id == outer.get_span_context().span_id, (
         "the producer span is a child of the span that was current when publish was called"
     )
 
@@ -93,8 +98,13 @@ def test_the_consumer_continues_the_trace_and_acknowledges(redis_space, spans) -
     finished = consumer_exporter.get_finished_spans()
     consumer = spans.named(finished, f"process {stream}")
     inner = spans.named(finished, "store notification")
-    assert handled == 1 and pending == 0, "a handled entry is acknowledged (XACK): none pending"
-    assert got and got[0][:2] == (entry_id, {"order_id": "42", "user": "ada"}), (
+    assert handled == 1, "a handled entry is acknowledged (XACK): none pending"
+    assert pending == 0, "a handled entry is acknowledged (XACK): none pending"
+    assert got, (
+        "the handler gets the entry id and the message's own fields as str, without the trace "
+        f"fields ({streams.TRACE_FIELDS}); got {got}"
+    )
+    assert got[0][:2] == (entry_id, {"order_id": "42", "user": "ada"}), (
         "the handler gets the entry id and the message's own fields as str, without the trace "
         f"fields ({streams.TRACE_FIELDS}); got {got}"
     )
@@ -102,16 +112,22 @@ def test_the_consumer_continues_the_trace_and_acknowledges(redis_space, spans) -
     assert consumer.context.trace_id == producer.context.trace_id, (
         "the consumer span joins the producer's trace: extract the context from the fields"
     )
-    assert consumer.parent is not None and consumer.parent.span_id == producer.context.span_id, (
+    assert consumer.parent is not None, (
         "the consumer span's parent is the producer span named in the message"
     )
-    assert inner.parent is not None and inner.parent.span_id == consumer.context.span_id, (
+    assert consumer.parent.span_id == producer.context.span_id, (
+        "the consumer span's parent is the producer span named in the message"
+    )
+    assert inner.parent is not None, "the consumer span is current while the handler runs"
+    assert inner.parent.span_id == consumer.context.span_id, (
         "the consumer span is current while the handler runs"
     )
     assert got[0][2] == spans.trace_id(producer)
 
 
-def test_a_failing_handler_leaves_its_entry_pending_and_the_others_go_on(redis_space, spans) -> None:
+def test_a_failing_handler_leaves_its_entry_pending_and_the_others_go_on(
+    redis_space, spans
+) -> None:
     provider, exporter = spans.provider("notifier")
     tracer = provider.get_tracer("test")
     handled_orders: list[str] = []
@@ -129,7 +145,10 @@ def test_a_failing_handler_leaves_its_entry_pending_and_the_others_go_on(redis_s
         return handled, pending
 
     handled, pending = _with_redis(redis_space, body)
-    assert handled == 2 and handled_orders == ["1", "3"], (
+    assert handled == 2, (
+        "one failing entry must not stop the batch: the others are handled and counted"
+    )
+    assert handled_orders == ["1", "3"], (
         "one failing entry must not stop the batch: the others are handled and counted"
     )
     assert len(pending) == 1, (
@@ -140,7 +159,8 @@ def test_a_failing_handler_leaves_its_entry_pending_and_the_others_go_on(redis_s
     consumers = [s for s in exporter.get_finished_spans() if s.name == f"process {stream}"]
     assert len(consumers) == 3, "every consumer span ends, the failed one too"
     failed = [s for s in consumers if s.status.status_code.name == "ERROR"]
-    assert len(failed) == 1 and any(e.name == "exception" for e in failed[0].events), (
+    assert len(failed) == 1, "the failed entry's span is marked ERROR and records the exception"
+    assert any(e.name == "exception" for e in failed[0].events), (
         "the failed entry's span is marked ERROR and records the exception"
     )
 
@@ -186,7 +206,8 @@ def test_it_works_with_a_client_that_decodes_responses(redis_space, spans) -> No
     finished = exporter.get_finished_spans()
     producer = spans.named(finished, f"send {stream}")
     consumer = spans.named(finished, f"process {stream}")
-    assert consumer.parent is not None and consumer.parent.span_id == producer.context.span_id
+    assert consumer.parent is not None
+    assert consumer.parent.span_id == producer.context.span_id
 
 
 def test_nothing_is_left_current_after_consuming(redis_space, spans) -> None:

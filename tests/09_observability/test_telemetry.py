@@ -135,7 +135,10 @@ def test_lines_carry_the_request_id_and_the_trace_id(lines, spans, closing) -> N
             "line to its trace in Jaeger"
         )
         assert line.get("span_id") == format(context.span_id, "016x")
-    assert "request_id" not in outside and "trace_id" not in outside, (
+    assert "request_id" not in outside, (
+        "outside a request and a span there is no request_id or trace_id field"
+    )
+    assert "trace_id" not in outside, (
         "outside a request and a span there is no request_id or trace_id field"
     )
 
@@ -217,9 +220,12 @@ def test_metrics_and_build_info_go_in_the_registry_given(lines, spans, closing) 
     registry = _registry()
     telemetry, _, _ = _setup(lines, spans, registry=registry)
     closing(telemetry)
-    assert registry.get_sample_value(
-        "service_build_info", {"service": "orders", "version": "3.1.0", "commit": "c0ffee1"}
-    ) == 1.0, "service_build_info{service, version, commit} 1 in the registry given"
+    assert (
+        registry.get_sample_value(
+            "service_build_info", {"service": "orders", "version": "3.1.0", "commit": "c0ffee1"}
+        )
+        == 1.0
+    ), "service_build_info{service, version, commit} 1 in the registry given"
     assert REGISTRY.get_sample_value("http_requests_in_flight") is None, (
         "nothing goes in prometheus_client's global REGISTRY unless it is the one passed"
     )
@@ -264,7 +270,10 @@ def test_a_request_is_traced_counted_logged_and_echoed(call, lines, spans, closi
         "status": 200,
     }
     for line in (handler_line, access[0]):
-        assert line.get("request_id") == "flow-7" and line.get("trace_id") == trace_id, (
+        assert line.get("request_id") == "flow-7", (
+            f"every line of the request carries its request_id and trace_id; got {line}"
+        )
+        assert line.get("trace_id") == trace_id, (
             f"every line of the request carries its request_id and trace_id; got {line}"
         )
 
@@ -276,7 +285,8 @@ def test_a_bad_request_id_is_replaced_and_never_logged(call, lines, spans, closi
     raw = b'x\r\n{"event": "INJECTED"}' + b"A" * 200
     reply = asyncio.run(call(app, "GET", "/orders/1", headers=[(b"x-request-id", raw)]))
     echoed = reply.header("x-request-id")
-    assert echoed and FRESH_ID.match(echoed), "an invalid X-Request-ID is replaced by a fresh one"
+    assert echoed, "an invalid X-Request-ID is replaced by a fresh one"
+    assert FRESH_ID.match(echoed), "an invalid X-Request-ID is replaced by a fresh one"
     assert "INJECTED" not in stream.getvalue(), "the refused value never reaches a log line"
     assert {line.get("request_id") for line in stream.records()} == {echoed}
 
@@ -307,7 +317,9 @@ def test_unknown_paths_and_methods_keep_the_series_bounded(call, lines, spans, c
     )
 
 
-def test_an_exception_is_a_counted_traced_500_with_the_request_id(call, lines, spans, closing) -> None:
+def test_an_exception_is_a_counted_traced_500_with_the_request_id(
+    call, lines, spans, closing
+) -> None:
     from opentelemetry import trace
 
     telemetry, exporter, _ = _setup(lines, spans)
@@ -331,9 +343,12 @@ def test_an_exception_is_a_counted_traced_500_with_the_request_id(call, lines, s
         )
 
     asyncio.run(main())
-    assert telemetry.registry.get_sample_value(
-        "http_requests_total", {"method": "GET", "route": "/boom", "status": "500"}
-    ) == 1.0, "an unhandled exception is counted as a 500"
+    assert (
+        telemetry.registry.get_sample_value(
+            "http_requests_total", {"method": "GET", "route": "/boom", "status": "500"}
+        )
+        == 1.0
+    ), "an unhandled exception is counted as a 500"
     (span,) = exporter.get_finished_spans()
     assert span.status.status_code.name == "ERROR", "and its span ends as an ERROR"
     assert telemetry.registry.get_sample_value("http_requests_in_flight") == 0.0
@@ -436,9 +451,7 @@ def test_other_scopes_pass_through(lines, spans, closing) -> None:
 # -- continuing a carried trace ----------------------------------------------------------------
 
 
-def test_continue_trace_joins_the_carried_trace_under_its_request_id(
-    lines, spans, closing
-) -> None:
+def test_continue_trace_joins_the_carried_trace_under_its_request_id(lines, spans, closing) -> None:
     from opentelemetry.trace import SpanKind
 
     telemetry, exporter, stream = _setup(lines, spans)
@@ -448,7 +461,9 @@ def test_continue_trace_joins_the_carried_trace_under_its_request_id(
         telemetry.tracer.start_as_current_span("relay") as producer,
     ):
         fields = telemetry_module.inject_fields({"type": "order.placed"})
-    carried = telemetry_module.extract_fields({k.encode(): str(v).encode() for k, v in fields.items()})
+    carried = telemetry_module.extract_fields(
+        {k.encode(): str(v).encode() for k, v in fields.items()}
+    )
     with telemetry.continue_trace(carried, "process orders.events", kind=SpanKind.CONSUMER):
         assert telemetry_module.current_request_id() == "order-flow-5"
         telemetry_module.get_logger("capstone.notifier").info("notification stored")
@@ -469,7 +484,8 @@ def test_continue_trace_with_nothing_carried_starts_fresh(lines, spans, closing)
     closing(telemetry)
     with telemetry.continue_trace(None, "nightly job") as span:
         rid = telemetry_module.current_request_id()
-    assert rid is not None and FRESH_ID.match(rid), "no carried request id: a fresh one"
+    assert rid is not None, "no carried request id: a fresh one"
+    assert FRESH_ID.match(rid), "no carried request id: a fresh one"
     (finished,) = exporter.get_finished_spans()
     assert finished.parent is None, "no carried context: a new trace"
     assert finished.context.span_id == span.get_span_context().span_id

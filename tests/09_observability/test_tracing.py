@@ -65,7 +65,7 @@ def test_make_tracer_provider_names_the_service_and_exports_each_span(spans) -> 
 def test_a_server_span_continues_the_callers_trace(call, spans) -> None:
     provider, exporter = spans.provider("items")
     app = tracing.TracingMiddleware(_items_app(), provider)
-    caller_provider, caller_exporter = spans.provider("caller")
+    caller_provider, _ = spans.provider("caller")
     with caller_provider.get_tracer("test").start_as_current_span("caller") as caller:
         headers: dict[str, str] = {}
         tracing.PROPAGATOR.inject(headers)
@@ -78,7 +78,8 @@ def test_a_server_span_continues_the_callers_trace(call, spans) -> None:
         "the server span joins the caller's trace: extract the context from the incoming "
         "traceparent header and start the span with context=..."
     )
-    assert server.parent is not None and server.parent.span_id == caller.get_span_context().span_id, (
+    assert server.parent is not None, "the server span's parent is the span named in traceparent"
+    assert server.parent.span_id == caller.get_span_context().span_id, (
         "the server span's parent is the span named in traceparent"
     )
     assert _kind(server) == "SERVER"
@@ -113,7 +114,11 @@ def test_the_server_span_is_current_while_the_app_runs(call, spans) -> None:
     finished = exporter.get_finished_spans()
     server = spans.named(finished, "GET /items/{item_id}")
     child = spans.named(finished, "load item")
-    assert child.parent is not None and child.parent.span_id == server.context.span_id, (
+    assert child.parent is not None, (
+        "a span the handler starts is a child of the server span: start it with "
+        "start_as_current_span so it is the current span while the app runs"
+    )
+    assert child.parent.span_id == server.context.span_id, (
         "a span the handler starts is a child of the server span: start it with "
         "start_as_current_span so it is the current span while the app runs"
     )
@@ -148,7 +153,9 @@ def test_a_5xx_answer_is_an_error_span_and_an_unknown_path_is_not_in_the_name(ca
     unavailable, unknown = exporter.get_finished_spans()
     assert unavailable.status.status_code.name == "ERROR", "a 5xx answer is a server error"
     assert unknown.attributes["http.response.status_code"] == 404
-    assert unknown.status.status_code.name == "UNSET", "a 4xx is the client's error, not the server's"
+    assert unknown.status.status_code.name == "UNSET", (
+        "a 4xx is the client's error, not the server's"
+    )
     assert unknown.name == "GET", (
         f"a path no route matched must not become the span name ({unknown.name!r}): span names "
         "are grouped and indexed, like metric labels; use the method alone"
@@ -182,7 +189,8 @@ def test_traced_request_sends_the_client_spans_id(spans) -> None:
         "traceparent names the CLIENT span: inject inside it"
     )
     assert seen[0].headers["accept"] == "text/plain", "the caller's own headers are sent too"
-    assert _kind(up) == "CLIENT" and up.attributes["http.response.status_code"] == 200
+    assert _kind(up) == "CLIENT"
+    assert up.attributes["http.response.status_code"] == 200
     assert down.status.status_code.name == "ERROR", "a 5xx answer marks the client span ERROR"
     assert seen[1].method == "POST"
 
@@ -197,7 +205,9 @@ def test_a_failed_call_still_ends_its_span(spans) -> None:
 
     async def main() -> None:
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            await tracing.traced_request(client, "GET", "http://back.test/", provider.get_tracer("t"))
+            await tracing.traced_request(
+                client, "GET", "http://back.test/", provider.get_tracer("t")
+            )
 
     with pytest.raises(httpx.ConnectError):
         asyncio.run(main())
@@ -239,16 +249,22 @@ def test_two_real_services_over_http_make_one_trace(serve, spans) -> None:
                 return await client.get(f"{front_url}/checkout/c-1", timeout=10)
 
     reply = asyncio.run(main())
-    assert reply.status_code == 200 and reply.json() == {"cart": "c-1", "stock": 3}
+    assert reply.status_code == 200
+    assert reply.json() == {"cart": "c-1", "stock": 3}
     front_spans = front_exporter.get_finished_spans()
     server = spans.named(front_spans, "GET /checkout/{cart_id}")
     client = spans.named(front_spans, "GET")
     back_server = spans.named(back_exporter.get_finished_spans(), "GET /stock/{sku}")
     assert server.parent is None, "the front's server span is the root: the test sent no trace"
-    assert client.parent is not None and client.parent.span_id == server.context.span_id, (
+    assert client.parent is not None, "the CLIENT span is a child of the front's SERVER span"
+    assert client.parent.span_id == server.context.span_id, (
         "the CLIENT span is a child of the front's SERVER span"
     )
-    assert back_server.parent is not None and back_server.parent.span_id == client.context.span_id, (
+    assert back_server.parent is not None, (
+        "across the network, the back's SERVER span is a child of the front's CLIENT span: "
+        "the traceparent header carried it"
+    )
+    assert back_server.parent.span_id == client.context.span_id, (
         "across the network, the back's SERVER span is a child of the front's CLIENT span: "
         "the traceparent header carried it"
     )
