@@ -17,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import threading
+import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 import httpx
@@ -65,35 +68,36 @@ async def order(order_id: int) -> dict:
         return {"order_id": order_id, "seen_request_id": request_id.get()}
 
 
-def free_socket() -> socket.socket:
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Runs `app` under uvicorn on a free port, in a thread with its own event loop."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-async def main() -> None:
-    sock = free_socket()
-    port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+    thread.start()
     try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                await asyncio.sleep(0.01)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            given = await client.get("/orders/1", headers={"X-Request-ID": "checkout-7f3a"})
-            print("valid id  :", given.headers["x-request-id"], "->", given.json())
-            made = await client.get("/orders/2")
-            print("no id     :", made.headers["x-request-id"], "(made by the server)")
-            bad = await client.get("/orders/3", headers={"X-Request-ID": "x" * 300})
-            print("300 chars :", bad.headers["x-request-id"], "(refused, replaced)")
-            for i in range(50):
-                await client.get(f"/orders/{i}")
-            text = (await client.get("/metrics/")).text
+        deadline = time.monotonic() + 10
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
-        await serving
+        thread.join()
         sock.close()
+
+
+def main() -> None:
+    with serving(app) as base, httpx.Client(base_url=base) as client:
+        given = client.get("/orders/1", headers={"X-Request-ID": "checkout-7f3a"})
+        print("valid id  :", given.headers["x-request-id"], "->", given.json())
+        made = client.get("/orders/2")
+        print("no id     :", made.headers["x-request-id"], "(made by the server)")
+        bad = client.get("/orders/3", headers={"X-Request-ID": "x" * 300})
+        print("300 chars :", bad.headers["x-request-id"], "(refused, replaced)")
+        for i in range(50):
+            client.get(f"/orders/{i}")
+        text = client.get("/metrics/").text
     raw = [line for line in text.splitlines() if line.startswith("by_raw_path_total")]
     templated = [line for line in text.splitlines() if line.startswith("http_requests_total")]
     print(f"\nseries labelled by raw path : {len(raw)}  e.g. {raw[0]}")
@@ -104,4 +108,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import httpx
 import uvicorn
@@ -38,8 +40,19 @@ def provider_for(service: str) -> TracerProvider:
 
 
 front_provider, back_provider = provider_for("front"), provider_for("back")
+
+
+@asynccontextmanager
+async def front_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # One pooled client, made in the server's own event loop, instrumented once.
+    async with httpx.AsyncClient(base_url=app.state.back_url) as client:
+        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=front_provider)
+        app.state.client = client
+        yield
+
+
 back = FastAPI()
-front = FastAPI()
+front = FastAPI(lifespan=front_lifespan)
 seen_traceparent: list[str] = []
 
 
@@ -52,9 +65,7 @@ async def stock(sku: str, request: Request) -> dict:
 
 @front.get("/checkout/{cart_id}")
 async def checkout(cart_id: str) -> dict:
-    async with httpx.AsyncClient(base_url=front.state.back_url) as client:
-        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=front_provider)
-        reply = await client.get("/stock/mug")
+    reply = await front.state.client.get("/stock/mug")
     return {"cart": cart_id, "stock": reply.json()["quantity"]}
 
 
@@ -67,20 +78,22 @@ FastAPIInstrumentor.instrument_app(
 )
 
 
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Runs `app` under uvicorn on a free port, in a thread with its own event loop."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+    thread.start()
     try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                await asyncio.sleep(0.01)
+        deadline = time.monotonic() + 10
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
-        await task
+        thread.join()
         sock.close()
 
 
@@ -102,11 +115,14 @@ def print_tree(spans: tuple[ReadableSpan, ...]) -> None:
     show(None, 0)
 
 
-async def main() -> None:
-    async with serving(back) as back_url, serving(front) as front_url:
+def main() -> None:
+    with serving(back) as back_url:
         front.state.back_url = back_url
-        async with httpx.AsyncClient() as client:
-            reply = await client.get(f"{front_url}/checkout/c-1")
+        with serving(front) as front_url, httpx.Client(base_url=front_url) as client:
+            client.get("/checkout/c-0")  # warm-up: connections, first-call costs
+            exporter.clear()
+            seen_traceparent.clear()
+            reply = client.get("/checkout/c-1")
     print("answer:", reply.json())
     print("traceparent that back received:", seen_traceparent[0])
     spans = exporter.get_finished_spans()
@@ -117,4 +133,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
