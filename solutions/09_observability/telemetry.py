@@ -31,7 +31,9 @@ What a service then gets:
 Nothing global is read inside, and OpenTelemetry's global tracer provider is never set (it can
 be set once per process): the provider is made here and used through ``telemetry.tracer``. A
 process that also wants OpenTelemetry's auto-instrumentation may call
-``trace.set_tracer_provider(telemetry.tracer_provider)`` itself, once.
+``trace.set_tracer_provider(telemetry.tracer_provider)`` itself, once - and then create its
+FastAPI apps with ``FastAPI(telemetry={"tracing": False})``: the FastAPI of this lab makes HTTP
+server spans of its own as soon as a global tracer provider is set, which would double ours.
 """
 
 from __future__ import annotations
