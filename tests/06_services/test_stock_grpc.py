@@ -362,7 +362,7 @@ def test_a_slow_server_gives_deadline_exceeded_within_the_deadline(run, call: st
                 await calls[call]()
             return failed.value, time.perf_counter() - started
 
-    error, elapsed = run(main(), limit=deadline + 10)
+    error, elapsed = run(main(), limit=deadline + 6)
     assert type(error) is client_mod.StockTimeout, (
         f"{call}: a server that does not answer in time gives DEADLINE_EXCEEDED -> StockTimeout, "
         f"got {type(error).__name__}"
