@@ -1,0 +1,169 @@
+"""Shared helpers for lesson 12: a fake clock, loopback HTTP and gRPC servers, a closed port.
+
+Fixtures hand out *tools* (a class, a function); the tests call them inside their own event
+loop, so every server lives and dies within one ``asyncio.run`` and never outlives its test.
+Nothing here calls exercise code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import pytest
+
+START_TIMEOUT = 10.0  # seconds a loopback server may take to start on a busy machine
+STOP_TIMEOUT = 5.0
+
+
+class FakeTime:
+    """A clock the test moves by hand. Its ``sleep`` records the pause and moves the clock
+    instead of waiting, then lets other tasks run, as a real sleep would."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+    def sync_sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class Randoms:
+    """A random source that returns the given values in turn (then repeats the last)."""
+
+    def __init__(self, *values: float) -> None:
+        self.values = list(values) or [0.5]
+        self.calls = 0
+
+    def __call__(self) -> float:
+        value = self.values[min(self.calls, len(self.values) - 1)]
+        self.calls += 1
+        return value
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def _serve(app: Any) -> AsyncIterator[str]:
+    """Serves an ASGI app with uvicorn on 127.0.0.1 and a free port, in the running loop.
+
+    Yields the base URL (no trailing slash); stops the server on the way out, in-flight
+    requests cut short after STOP_TIMEOUT.
+    """
+    import uvicorn
+
+    class LoopbackServer(uvicorn.Server):
+        def capture_signals(self) -> contextlib.AbstractContextManager[None]:
+            return contextlib.nullcontext()  # the test runner keeps its own signal handlers
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, log_level="critical", lifespan="off", timeout_graceful_shutdown=1, access_log=False
+    )
+    server = LoopbackServer(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with asyncio.timeout(START_TIMEOUT):
+            while not server.started:
+                if task.done():
+                    task.result()  # raises what stopped it
+                    raise RuntimeError("the test server stopped during start-up")
+                await asyncio.sleep(0.005)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT)
+        except TimeoutError:
+            server.force_exit = True
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        sock.close()
+
+
+@asynccontextmanager
+async def _grpc_server(handlers: dict[str, Callable[..., Any]]) -> AsyncIterator[str]:
+    """A grpc.aio server on 127.0.0.1 with raw-bytes unary methods of service ``test.Flaky``.
+
+    ``handlers`` maps a method name to ``async def handler(request: bytes, context) -> bytes``.
+    Yields the target ("127.0.0.1:<port>"); the method's full name is ``/test.Flaky/<name>``.
+    """
+    import grpc
+
+    server = grpc.aio.server()
+    methods = {name: grpc.unary_unary_rpc_method_handler(fn) for name, fn in handlers.items()}
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Flaky", methods),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        await server.stop(grace=None)
+
+
+_frozen = False
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Collects garbage before pytest renders a failure (see lesson 05's conftest: async tests
+    leave cycles that, finalized while pytest parses source, can crash CPython 3.11.7's AST
+    builder)."""
+    global _frozen
+    if call.when == "call" and call.excinfo is not None:
+        gc.collect()
+        if not _frozen:
+            gc.freeze()
+            _frozen = True
+    yield
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def randoms() -> type[Randoms]:
+    return Randoms
+
+
+@pytest.fixture
+def closed_port() -> int:
+    return _closed_port()
+
+
+@pytest.fixture
+def serve() -> Callable[[Any], AbstractAsyncContextManager[str]]:
+    return _serve
+
+
+@pytest.fixture
+def grpc_server() -> Callable[[dict[str, Callable[..., Any]]], AbstractAsyncContextManager[str]]:
+    return _grpc_server
