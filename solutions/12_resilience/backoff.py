@@ -42,7 +42,8 @@ def backoff_ceiling(attempt: int, *, base: float, cap: float) -> float:
 
     It doubles each time, starting at `base`, and never exceeds `cap`:
     `min(cap, base * 2 ** (attempt - 1))`. With base=0.1 and cap=1: 0.1, 0.2, 0.4, 0.8, 1.0,
-    1.0... A huge attempt number returns `cap` (no OverflowError). `attempt < 1` is a ValueError.
+    1.0... A huge attempt number returns `cap` (no OverflowError). `attempt < 1` is a ValueError
+    (its message mentions that attempts start at 1).
     """
     if attempt < 1:
         raise ValueError(f"attempt numbers start at 1, got {attempt}")

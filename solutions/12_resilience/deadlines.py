@@ -109,7 +109,7 @@ class Deadline:
         return cls.after(min(int(text) / 1000, maximum), clock=clock)
 
 
-async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
+async def send_problem(send: Send, status: int, title: str, detail: str) -> None:
     """Sends a whole `application/problem+json` response through ASGI (given)."""
     body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail})
     await send(
@@ -141,6 +141,7 @@ class DeadlineMiddleware:
       and the client gets a **504** "Deadline exceeded" (if no response had started yet);
     - a `DeadlineExceeded` raised by the app (a call further down ran out of time) is answered
       **504** too. Any other exception, and a `TimeoutError` the app raised itself, goes on up.
+    - Every answer of its own is problem+json, sent with the given `send_problem`.
     """
 
     def __init__(
@@ -171,10 +172,10 @@ class DeadlineMiddleware:
                 clock=self.clock,
             )
         except InvalidDeadline as error:
-            await _send_problem(send, 400, "Bad deadline header", str(error))
+            await send_problem(send, 400, "Bad deadline header", str(error))
             return
         if deadline.expired:
-            await _send_problem(send, 504, "Deadline exceeded", "the request's budget was spent")
+            await send_problem(send, 504, "Deadline exceeded", "the request's budget was spent")
             return
 
         started = False
@@ -193,12 +194,12 @@ class DeadlineMiddleware:
             if not budget.expired():
                 raise  # the app's own TimeoutError, not our deadline
             if not started:
-                await _send_problem(
+                await send_problem(
                     send, 504, "Deadline exceeded", "the request did not finish in its budget"
                 )
         except DeadlineExceeded as error:
             if not started:
-                await _send_problem(send, 504, "Deadline exceeded", str(error))
+                await send_problem(send, 504, "Deadline exceeded", str(error))
         finally:
             current_deadline.reset(token)
 
@@ -215,7 +216,8 @@ async def call_with_deadline(
     """Sends one request that carries, and respects, what is left of a deadline.
 
     - `deadline` defaults to `current_deadline.get()` (the request being served); with neither,
-      it is a ValueError (a call without a deadline is exactly what this lesson forbids).
+      it is a ValueError whose message says a deadline is needed (a call without a deadline
+      is exactly what this lesson forbids).
     - A deadline already expired raises DeadlineExceeded *without sending anything*.
     - Otherwise the request goes out with `X-Request-Budget-Ms: deadline.to_header()` (added
       to the caller's `headers`) and with `timeout=deadline.remaining()` for httpx, and an

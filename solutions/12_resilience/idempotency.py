@@ -64,7 +64,8 @@ return 0
 
 
 def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
-    """SHA-256 (hex) of what makes two requests "the same": method, path, query and body."""
+    """SHA-256 (hex) of what makes two requests "the same": method, path, query and body
+    (given)."""
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode(), query, body):
         digest.update(len(part).to_bytes(8, "big"))  # lengths: "ab"+"c" differs from "a"+"bc"
@@ -141,7 +142,9 @@ class IdempotencyMiddleware:
          (**409** "Request in progress" with `Retry-After: 1`). Gone (its request failed, or
          its claim expired) -> try to claim it again.
     Never an answer of 500 from the middleware itself. `clock` and `sleep` are injected so a
-    test can run the waiting without waiting.
+    test can run the waiting without waiting. The body is bytes: store it base64-encoded in
+    the JSON record. The Redis client may give back str or bytes (`decode_responses`):
+    `json.loads` takes both.
     """
 
     def __init__(

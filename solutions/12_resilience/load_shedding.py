@@ -52,8 +52,9 @@ class LoadShedder:
     - A request that arrives while `max_in_flight` requests are being served gets, at once and
       without reaching the app, a **503** `application/problem+json` answer with the title
       "Service overloaded" and a `Retry-After` header: whole seconds from
-      `jittered_retry_after(retry_after, random=random)` (12.1), so shed clients come back
-      spread out instead of together.
+      `jittered_retry_after(retry_after, random=random)` (12.1, import it with
+      `from .backoff import jittered_retry_after`), so shed clients come back spread out
+      instead of together.
     - Paths in `exempt_paths` (health checks, metrics) are always served and not counted: an
       overloaded server must still tell its orchestrator that it is alive.
     - Non-HTTP scopes (`lifespan`, `websocket`) go straight to the app.

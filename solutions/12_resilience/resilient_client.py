@@ -38,7 +38,8 @@ from .backoff import jittered_retry_after
 from .circuit_breaker import CircuitBreaker, CircuitOpen
 from .deadlines import DEADLINE_HEADER, Deadline
 from .idempotency import IDEMPOTENCY_HEADER
-from .retry_policy import DependencyUnavailable, RetryPolicy
+from .retry_policy import DependencyUnavailable as DependencyUnavailable
+from .retry_policy import RetryPolicy
 
 T = TypeVar("T")
 Clock = Callable[[], float]

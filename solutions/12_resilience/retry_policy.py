@@ -122,7 +122,7 @@ class RetryPolicy:
         None when the error is not retryable, when `attempt` was the last one allowed, or when
         the pause would reach the deadline (`pause >= remaining`: no attempt could start in
         time). Otherwise the pause is `full_jitter(attempt, base=base_delay, cap=max_delay,
-        random=random)`. It never sleeps itself.
+        random=random)` (12.1: `from .backoff import full_jitter`). It never sleeps itself.
         """
         if not self.retryable(error) or attempt >= self.attempts:
             return None

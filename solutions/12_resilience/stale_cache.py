@@ -18,6 +18,7 @@ older                  the database is asked; its answer is served and cached   
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import random as random_module
@@ -135,10 +136,9 @@ class StaleCache:
             raise Unavailable(f"the database is down and no copy of {key!r} is cached") from error
         if cache_up:
             stored = json.dumps({"value": value, "stored_at": self.clock()})
-            try:
+            # the cache may have gone down meanwhile: the answer is still good
+            with contextlib.suppress(*CACHE_DOWN):
                 await self.redis.set(redis_key, stored, ex=max(1, math.ceil(self.stale_seconds)))
-            except CACHE_DOWN:
-                pass  # the cache went down meanwhile: the answer is still good
         return Read(value, "database", 0.0)
 
 
@@ -156,7 +156,8 @@ def create_app(
       `miss` (from the database) or `stale` (with `Age: <whole seconds>` as well);
     - the value is None: 404 problem+json;
     - Unavailable: **503** problem+json ("Service unavailable") with `Retry-After` from
-      `jittered_retry_after(retry_after, random=random)` (12.1). Never a 500 for an outage.
+      `jittered_retry_after(retry_after, random=random)` (12.1: `from .backoff import
+      jittered_retry_after`). Never a 500 for an outage.
     """
     app = FastAPI(title="Products, degraded gracefully")
     labels = {"cache": "hit", "database": "miss", "stale": "stale"}

@@ -67,9 +67,8 @@ def test_a_full_bulkhead_without_waiting_room_rejects_at_once() -> None:
         tasks = [asyncio.create_task(holder.hold(i)) for i in range(2)]
         await settle(lambda: holder.inside == 2, "two calls inside")
         with pytest.raises(BulkheadFull, match="full") as caught:
-            async with asyncio.timeout(1.0):  # rejecting must not wait for a slot
-                async with bulk:
-                    pass
+            async with asyncio.timeout(1.0), bulk:  # rejecting must not wait for a slot
+                pass
         assert "search" in str(caught.value), "the error names the bulkhead"
         holder.release.set()
         await asyncio.gather(*tasks)

@@ -67,6 +67,9 @@ def orders_app(redis, prefix: str, **options):
         return []
 
     app.add_middleware(idem.IdempotencyMiddleware, redis=redis, prefix=prefix, **options)
+    # Starlette builds the middleware at the first request, inside the server; build it now so
+    # that an error in the middleware's __init__ shows here, in the test.
+    app.middleware_stack = app.build_middleware_stack()
     return app
 
 
@@ -88,6 +91,19 @@ class Barrier:
             async with asyncio.timeout(PATIENCE):
                 await self.all_here.wait()
         await self.app(scope, receive, send)
+
+
+async def reaches_handler(app, request) -> None:
+    """Waits until the handler runs; fails at once if the request ends without reaching it."""
+    entered = asyncio.create_task(app.state.entered.wait())
+    try:
+        await asyncio.wait({entered, request}, timeout=PATIENCE, return_when="FIRST_COMPLETED")
+    finally:
+        entered.cancel()
+    if not app.state.entered.is_set():
+        answer = request.result() if request.done() else None
+        status = answer.status_code if answer is not None else "none yet"
+        raise AssertionError(f"the first request never reached the handler (status {status})")
 
 
 async def redis_client(redis_space):
@@ -189,8 +205,7 @@ def test_a_different_body_is_refused_even_while_the_first_is_running(serve, redi
                 first = asyncio.create_task(
                     c.post("/orders", json={"items": ["mug"]}, headers={KEY: "k-3"})
                 )
-                async with asyncio.timeout(PATIENCE):
-                    await app.state.entered.wait()
+                await reaches_handler(app, first)
                 other = await c.post("/orders", json={"items": ["pot"]}, headers={KEY: "k-3"})
                 app.state.hold.set()
                 assert (await first).status_code == 201
@@ -219,8 +234,7 @@ def test_a_key_still_running_after_wait_seconds_is_a_409(serve, redis_space, fak
             body = {"items": ["mug"]}
             async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=20) as c:
                 first = asyncio.create_task(c.post("/orders", json=body, headers={KEY: "k-4"}))
-                async with asyncio.timeout(PATIENCE):
-                    await app.state.entered.wait()
+                await reaches_handler(app, first)
                 waiting = await c.post("/orders", json=body, headers={KEY: "k-4"})
                 app.state.hold.set()
                 done = await first
@@ -230,7 +244,8 @@ def test_a_key_still_running_after_wait_seconds_is_a_409(serve, redis_space, fak
             )
             assert waiting.headers["retry-after"] == "1"
             assert waiting.json()["title"] == "Request in progress"
-            assert fake_time.sleeps and set(fake_time.sleeps) == {0.1}, (
+            assert fake_time.sleeps, "it polled while waiting"
+            assert set(fake_time.sleeps) == {0.1}, (
                 "it polled with sleep(poll_seconds) while waiting"
             )
             assert sum(fake_time.sleeps) == pytest.approx(0.5, abs=0.11), (
@@ -262,7 +277,8 @@ def test_a_5xx_answer_is_not_stored_so_a_retry_runs_again(serve, redis_space) ->
             assert retried.status_code == 201, (
                 "a 503 is a passing failure: the key is given back and the retry runs"
             )
-            assert replay.status_code == 201 and replay.headers["idempotent-replayed"] == "true"
+            assert replay.status_code == 201
+            assert replay.headers["idempotent-replayed"] == "true"
             assert app.state.executions == 2
         finally:
             await redis.aclose()
@@ -349,13 +365,13 @@ def test_records_expire_claims_quickly_and_answers_after_ttl(serve, redis_space)
             app.state.hold = asyncio.Event()
             async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
                 first = asyncio.create_task(c.post("/orders", json={}, headers={KEY: "k-8"}))
-                async with asyncio.timeout(PATIENCE):
-                    await app.state.entered.wait()
+                await reaches_handler(app, first)
                 running = await redis.get(f"{prefix}:-:k-8")
                 lock_ms = await redis.pttl(f"{prefix}:-:k-8")
                 app.state.hold.set()
                 await first
-            assert running is not None and json.loads(running)["state"] == "running"
+            assert running is not None
+            assert json.loads(running)["state"] == "running"
             assert 0 < lock_ms <= 20_000, (
                 f"the running claim expires after lock_seconds (a crashed server must not hold "
                 f"the key for ever); its TTL was {lock_ms} ms"
@@ -404,14 +420,13 @@ def test_a_late_failure_never_deletes_another_requests_claim(serve, redis_space)
             body = {"items": ["mug"]}
             async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=20) as c:
                 a = asyncio.create_task(c.post("/flaky", json=body, headers={KEY: "k-9"}))
+                await reaches_handler(app, a)
                 async with asyncio.timeout(PATIENCE):
-                    await app.state.entered.wait()
                     while await redis.exists(f"{prefix}:-:k-9"):  # A's claim expires
                         await asyncio.sleep(0.02)
                 app.state.entered.clear()
                 b = asyncio.create_task(c.post("/flaky", json=body, headers={KEY: "k-9"}))
-                async with asyncio.timeout(PATIENCE):
-                    await app.state.entered.wait()  # B claimed the key and is running
+                await reaches_handler(app, b)  # B claimed the key and is running
                 b_claim = await redis.get(f"{prefix}:-:k-9")
                 await redis.pexpire(f"{prefix}:-:k-9", 20_000)  # B's claim lasts out the test
                 app.state.hold.set()  # A answers 503 (and B 201), A first: it was first in

@@ -112,7 +112,8 @@ def test_when_retries_run_out_it_is_dependency_unavailable(fake_time) -> None:
         asyncio.run(make_client(fake_time, retry_after=3.0).call(op))
     error = caught.value
     assert error.reason == "retries exhausted", f"reason should say why, got {error.reason!r}"
-    assert error.downstream == "inventory" and "inventory" in str(error)
+    assert error.downstream == "inventory"
+    assert "inventory" in str(error)
     assert error.__cause__ is last, "raise DependencyUnavailable(...) from the last error"
     assert error.retry_after == 5, (
         "retry_after is jittered_retry_after(retry_after=3.0, random=...) = 3 + floor(0.5 * 4)"
@@ -283,7 +284,8 @@ def test_every_attempt_of_a_call_carries_the_same_idempotency_key(fake_time) -> 
     asyncio.run(client.call(second))
     asyncio.run(client.call(given, idempotency_key="order-42"))
     keys = [a.idempotency_key for a in first.attempts]
-    assert keys[0] == keys[1] and len(keys[0]) >= 16, (
+    assert len(keys[0]) >= 16, "a fresh key is a uuid4().hex"
+    assert keys[0] == keys[1], (
         "a retry must carry the key of the first try: that is what makes retrying a POST safe"
     )
     assert second.attempts[0].idempotency_key != keys[0], "each call gets a new key"
@@ -341,6 +343,7 @@ def test_a_post_whose_answer_was_lost_is_retried_and_done_once(serve, redis_spac
 
         app.add_middleware(idem.IdempotencyMiddleware, redis=redis, prefix=redis_space.key("i"))
         app.add_middleware(deadlines.DeadlineMiddleware)
+        app.middleware_stack = app.build_middleware_stack()  # build it now, in the test
         policy = policies.RetryPolicy(
             attempts=3, base_delay=0.01, retryable=policies.retryable_http
         )
@@ -370,7 +373,8 @@ def test_a_post_whose_answer_was_lost_is_retried_and_done_once(serve, redis_spac
     assert placed == 1, (
         f"the order was placed {placed} times: the retry must send the same Idempotency-Key"
     )
-    assert answer.status_code == 201 and answer.json() == {"order": 1, "items": ["mug"]}
+    assert answer.status_code == 201
+    assert answer.json() == {"order": 1, "items": ["mug"]}
     assert answer.headers["idempotent-replayed"] == "true", "the retry got the stored answer"
     assert 0 < budgets[0] <= 5.0, "the service got the call's deadline in the budget header"
 
@@ -410,8 +414,9 @@ def test_a_grpc_call_is_retried_through_unavailable(grpc_server, fake_time) -> N
     reply, refusal = asyncio.run(main())
     assert reply == b"reserved order-9", "UNAVAILABLE twice, then the third attempt works"
     assert len(seen) == 4, "3 attempts of Reserve, and 1 (never retried) of NoStock"
-    assert all(0 < left <= 5.0 for left in seen), (
-        "every gRPC attempt carried a deadline (timeout=attempt.timeout)"
+    # gRPC rounds the timeout it sends up a little: allow for that, not for a missing one
+    assert all(left is not None and 0 < left <= 5.5 for left in seen), (
+        f"every gRPC attempt carries the call's deadline (timeout=attempt.timeout); saw {seen}"
     )
     assert refusal.code() == grpc.StatusCode.FAILED_PRECONDITION, (
         "FAILED_PRECONDITION is an answer: it reaches the caller unchanged, to become a 409"

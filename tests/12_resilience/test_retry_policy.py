@@ -180,13 +180,15 @@ def grpc_failure(grpc_server, code_name: str) -> BaseException:
         await context.abort(getattr(grpc.StatusCode, code_name), f"failing with {code_name}")
 
     async def main() -> BaseException:
-        async with grpc_server({"Call": aborts}) as target:
-            async with grpc.aio.insecure_channel(target) as channel:
-                call = channel.unary_unary("/test.Flaky/Call")
-                try:
-                    await call(b"ping", timeout=5)
-                except grpc.RpcError as error:
-                    return error
+        async with (
+            grpc_server({"Call": aborts}) as target,
+            grpc.aio.insecure_channel(target) as channel,
+        ):
+            call = channel.unary_unary("/test.Flaky/Call")
+            try:
+                await call(b"ping", timeout=5)
+            except grpc.RpcError as error:
+                return error
         raise AssertionError("the method aborts: the call must fail")
 
     return asyncio.run(main())

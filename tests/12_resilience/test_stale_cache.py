@@ -98,7 +98,8 @@ def test_a_miss_loads_and_stores_then_a_hit_skips_the_database(
             await redis.aclose()
 
     first, second = asyncio.run(main())
-    assert first.source == "database" and first.value["name"] == "Mug"
+    assert first.source == "database"
+    assert first.value["name"] == "Mug"
     assert first.age == 0.0
     assert second.source == "cache", "4 s old is fresh (fresh_seconds=10): served from Redis"
     assert second.value == first.value
@@ -263,7 +264,7 @@ def test_a_bug_in_the_query_is_not_hidden_behind_a_stale_copy(
     async def broken_query():
         async with await psycopg.AsyncConnection.connect(products_url) as conn:
             await conn.execute("SELECT * FROM prodcuts")  # a typo: UndefinedTable
-        return None
+        return
 
     async def main():
         redis = await open_redis(redis_space.url)
@@ -359,7 +360,8 @@ def test_the_route_says_where_the_answer_came_from_and_never_500s(
             await redis.aclose()
 
     seen = asyncio.run(main())
-    assert seen["miss"].status_code == 200 and seen["miss"].json()["name"] == "Mug"
+    assert seen["miss"].status_code == 200
+    assert seen["miss"].json()["name"] == "Mug"
     assert seen["miss"].headers["x-cache"] == "miss"
     assert seen["hit"].headers["x-cache"] == "hit"
     assert seen["missing"].status_code == 404, "a product that does not exist is a 404"
