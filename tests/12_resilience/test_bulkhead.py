@@ -15,6 +15,16 @@ BulkheadFull = bulkhead.BulkheadFull
 PATIENCE = 5.0  # seconds a test waits for a condition before failing
 
 
+async def enter_or_be_rejected(bulk, what: str) -> None:
+    """Enters and leaves at once; a bulkhead that makes us wait instead of rejecting fails."""
+    try:
+        async with asyncio.timeout(1.0), bulk:
+            return
+    except TimeoutError:
+        pass  # fail below, outside the except block: the report shows our message first
+    pytest.fail(f"{what}: the bulkhead made the caller wait instead of rejecting it at once")
+
+
 async def settle(condition, what: str) -> None:
     """Lets other tasks run until `condition()` holds (a deadline, never a fixed sleep)."""
     async with asyncio.timeout(PATIENCE):
@@ -67,8 +77,7 @@ def test_a_full_bulkhead_without_waiting_room_rejects_at_once() -> None:
         tasks = [asyncio.create_task(holder.hold(i)) for i in range(2)]
         await settle(lambda: holder.inside == 2, "two calls inside")
         with pytest.raises(BulkheadFull, match="full") as caught:
-            async with asyncio.timeout(1.0), bulk:  # rejecting must not wait for a slot
-                pass
+            await enter_or_be_rejected(bulk, "2 running, max_waiting=0")
         assert "search" in str(caught.value), "the error names the bulkhead"
         holder.release.set()
         await asyncio.gather(*tasks)
@@ -84,9 +93,8 @@ def test_up_to_max_waiting_wait_and_then_run_in_order() -> None:
         await settle(lambda: holder.inside == 1, "the first call is inside")
         waiters = [asyncio.create_task(holder.hold(i)) for i in (1, 2)]
         await settle(lambda: bulk.waiting == 2, "two callers may wait when max_waiting=2")
-        with pytest.raises(BulkheadFull):
-            async with bulk:  # a third waiter is one too many
-                pass
+        with pytest.raises(BulkheadFull):  # a third waiter is one too many
+            await enter_or_be_rejected(bulk, "1 running and 2 waiting, max_waiting=2")
         assert bulk.waiting == 2, "a rejected caller was never counted as waiting"
         holder.release.set()
         await asyncio.gather(first, *waiters)

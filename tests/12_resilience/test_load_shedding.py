@@ -45,6 +45,16 @@ class Work:
             return {"status": "ok"}
 
 
+async def get_shed(client, path: str):
+    """A request that should be shed: answered at once, never held by the app."""
+    try:
+        async with asyncio.timeout(3.0):
+            return await client.get(path)
+    except TimeoutError:
+        pass  # fail below, outside the except block: the report shows our message first
+    pytest.fail("the server was full, yet the request was let in to the app (and held)")
+
+
 async def settle(condition, what: str) -> None:
     async with asyncio.timeout(PATIENCE):
         while not condition():
@@ -62,8 +72,8 @@ def test_beyond_the_limit_requests_get_503_with_retry_after(serve, randoms) -> N
         async with serve(shedder) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
             held = [asyncio.create_task(c.get("/work")) for _ in range(2)]
             await settle(lambda: work.inside == 2, "two requests in flight")
-            first = await c.get("/work")
-            second = await c.get("/work")
+            first = await get_shed(c, "/work")
+            second = await get_shed(c, "/work")
             assert work.reached == 2, "a shed request never reaches the app"
             work.release.set()
             served = await asyncio.gather(*held)
@@ -96,7 +106,7 @@ def test_exactly_max_in_flight_requests_are_served_at_once(serve) -> None:
             held = [asyncio.create_task(c.get("/work")) for _ in range(3)]
             await settle(lambda: work.inside == 3, "max_in_flight=3 lets 3 requests in")
             assert shedder.in_flight == 3, "in_flight counts the requests being served"
-            extra = await c.get("/work")
+            extra = await get_shed(c, "/work")
             assert extra.status_code == 503, "the 4th concurrent request is one too many"
             work.release.set()
             await asyncio.gather(*held)
@@ -135,7 +145,10 @@ def test_a_failing_request_stops_counting(serve) -> None:
         shedder = LoadShedder(work.app, max_in_flight=1)
         async with serve(shedder) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
             for _ in range(3):
-                assert (await c.get("/boom")).status_code == 500
+                failed = await c.get("/boom")
+                assert failed.status_code == 500, (
+                    f"each failing request must give its place back; got {failed.status_code}"
+                )
             assert shedder.in_flight == 0, "a request whose handler raised must stop counting"
             work.release.set()
             assert (await c.get("/work")).status_code == 200, (
