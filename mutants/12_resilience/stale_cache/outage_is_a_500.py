@@ -100,6 +100,8 @@ class StaleCache:
         self.load_timeout = load_timeout
         self.database_errors = database_errors
         self.clock = clock
+        # a load slower than load_timeout is an outage too, whatever database_errors says
+        self._outages: tuple[type[BaseException], ...] = (TimeoutError, *database_errors)
 
     async def get(self, key: str, load: Loader) -> Read:
         redis_key = f"{self.prefix}:{key}"
@@ -117,7 +119,7 @@ class StaleCache:
         try:
             async with asyncio.timeout(self.load_timeout):
                 value = await load()
-        except (TimeoutError, *self.database_errors) as error:
+        except self._outages as error:
             if entry is not None:
                 age = self.clock() - entry["stored_at"]
                 if age <= self.stale_seconds:

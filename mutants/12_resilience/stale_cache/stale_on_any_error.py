@@ -100,6 +100,8 @@ class StaleCache:
         self.load_timeout = load_timeout
         self.database_errors = database_errors
         self.clock = clock
+        # a load slower than load_timeout is an outage too, whatever database_errors says
+        self._outages: tuple[type[BaseException], ...] = (TimeoutError, *database_errors)
 
     async def get(self, key: str, load: Loader) -> Read:
         redis_key = f"{self.prefix}:{key}"
