@@ -14,9 +14,14 @@ import os
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
 
 # gRPC's core logs at INFO when a test server stops under an open connection ("Got goaway"):
 # noise in a learner's check. Errors still show. Set before any test imports grpc.
@@ -61,6 +66,25 @@ class Randoms:
         value = self.values[min(self.calls, len(self.values) - 1)]
         self.calls += 1
         return value
+
+
+_tls_context: ssl.SSLContext | None = None
+
+
+def _http_client(**options: Any) -> httpx.AsyncClient:
+    """An httpx.AsyncClient that shares one TLS context with the others.
+
+    By default every client builds its own, loading the whole CA bundle (tens of milliseconds
+    each), and these tests make dozens of clients for plain-HTTP loopback servers.
+    """
+    import ssl
+
+    import httpx
+
+    global _tls_context
+    if _tls_context is None:
+        _tls_context = ssl.create_default_context()
+    return httpx.AsyncClient(verify=_tls_context, **options)
 
 
 def _closed_port() -> int:
@@ -177,6 +201,11 @@ def closed_port() -> int:
 @pytest.fixture
 def serve() -> Callable[[Any], AbstractAsyncContextManager[str]]:
     return _serve
+
+
+@pytest.fixture
+def http_client() -> Callable[..., httpx.AsyncClient]:
+    return _http_client
 
 
 @pytest.fixture

@@ -112,7 +112,9 @@ async def redis_client(redis_space):
     return Redis.from_url(redis_space.url, decode_responses=True)
 
 
-def test_fifty_identical_requests_run_once_and_get_one_answer(serve, redis_space) -> None:
+def test_fifty_identical_requests_run_once_and_get_one_answer(
+    serve, redis_space, http_client
+) -> None:
     import httpx
 
     async def main() -> tuple[int, list[httpx.Response]]:
@@ -122,7 +124,7 @@ def test_fifty_identical_requests_run_once_and_get_one_answer(serve, redis_space
             limits = httpx.Limits(max_connections=60)
             async with (
                 serve(Barrier(app, 50)) as base,
-                httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client,
+                http_client(base_url=base, timeout=30, limits=limits) as client,
             ):
                 headers = {KEY: "order-7f3a", "X-User-ID": "ada"}
                 body = {"items": [{"sku": "MUG", "quantity": 2}]}
@@ -146,14 +148,13 @@ def test_fifty_identical_requests_run_once_and_get_one_answer(serve, redis_space
     )
 
 
-def test_a_repeat_gets_the_stored_answer_with_its_headers(serve, redis_space) -> None:
-    import httpx
+def test_a_repeat_gets_the_stored_answer_with_its_headers(serve, redis_space, http_client) -> None:
 
     async def main() -> None:
         redis = await redis_client(redis_space)
         try:
             app = orders_app(redis, redis_space.key("idem"))
-            async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
+            async with serve(app) as base, http_client(base_url=base, timeout=10) as c:
                 body = {"items": [{"sku": "MUG", "quantity": 1}]}
                 first = await c.post("/orders", json=body, headers={KEY: "k-1"})
                 again = await c.post("/orders", json=body, headers={KEY: "k-1"})
@@ -171,14 +172,13 @@ def test_a_repeat_gets_the_stored_answer_with_its_headers(serve, redis_space) ->
     asyncio.run(main())
 
 
-def test_the_same_key_with_a_different_body_is_refused(serve, redis_space) -> None:
-    import httpx
+def test_the_same_key_with_a_different_body_is_refused(serve, redis_space, http_client) -> None:
 
     async def main() -> None:
         redis = await redis_client(redis_space)
         try:
             app = orders_app(redis, redis_space.key("idem"))
-            async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
+            async with serve(app) as base, http_client(base_url=base, timeout=10) as c:
                 await c.post("/orders", json={"items": ["mug"]}, headers={KEY: "k-2"})
                 other = await c.post("/orders", json={"items": ["teapot"]}, headers={KEY: "k-2"})
                 other_path = await c.post("/flaky", json={"items": ["mug"]}, headers={KEY: "k-2"})
@@ -193,15 +193,16 @@ def test_the_same_key_with_a_different_body_is_refused(serve, redis_space) -> No
     asyncio.run(main())
 
 
-def test_a_different_body_is_refused_even_while_the_first_is_running(serve, redis_space) -> None:
-    import httpx
+def test_a_different_body_is_refused_even_while_the_first_is_running(
+    serve, redis_space, http_client
+) -> None:
 
     async def main() -> None:
         redis = await redis_client(redis_space)
         try:
             app = orders_app(redis, redis_space.key("idem"))
             app.state.hold = asyncio.Event()
-            async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=20) as c:
+            async with serve(app) as base, http_client(base_url=base, timeout=20) as c:
                 first = asyncio.create_task(
                     c.post("/orders", json={"items": ["mug"]}, headers={KEY: "k-3"})
                 )
@@ -216,8 +217,9 @@ def test_a_different_body_is_refused_even_while_the_first_is_running(serve, redi
     asyncio.run(main())
 
 
-def test_a_key_still_running_after_wait_seconds_is_a_409(serve, redis_space, fake_time) -> None:
-    import httpx
+def test_a_key_still_running_after_wait_seconds_is_a_409(
+    serve, redis_space, fake_time, http_client
+) -> None:
 
     async def main() -> None:
         redis = await redis_client(redis_space)
@@ -232,7 +234,7 @@ def test_a_key_still_running_after_wait_seconds_is_a_409(serve, redis_space, fak
             )
             app.state.hold = asyncio.Event()
             body = {"items": ["mug"]}
-            async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=20) as c:
+            async with serve(app) as base, http_client(base_url=base, timeout=20) as c:
                 first = asyncio.create_task(c.post("/orders", json=body, headers={KEY: "k-4"}))
                 await reaches_handler(app, first)
                 waiting = await c.post("/orders", json=body, headers={KEY: "k-4"})
@@ -260,15 +262,14 @@ def test_a_key_still_running_after_wait_seconds_is_a_409(serve, redis_space, fak
     asyncio.run(main())
 
 
-def test_a_5xx_answer_is_not_stored_so_a_retry_runs_again(serve, redis_space) -> None:
-    import httpx
+def test_a_5xx_answer_is_not_stored_so_a_retry_runs_again(serve, redis_space, http_client) -> None:
 
     async def main() -> None:
         redis = await redis_client(redis_space)
         try:
             app = orders_app(redis, redis_space.key("idem"))
             app.state.failures_left = 1
-            async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
+            async with serve(app) as base, http_client(base_url=base, timeout=10) as c:
                 body = {"items": ["mug"]}
                 failed = await c.post("/flaky", json=body, headers={KEY: "k-5"})
                 retried = await c.post("/flaky", json=body, headers={KEY: "k-5"})
@@ -286,15 +287,14 @@ def test_a_5xx_answer_is_not_stored_so_a_retry_runs_again(serve, redis_space) ->
     asyncio.run(main())
 
 
-def test_a_crashed_handler_gives_the_key_back(serve, redis_space) -> None:
-    import httpx
+def test_a_crashed_handler_gives_the_key_back(serve, redis_space, http_client) -> None:
 
     async def main() -> None:
         redis = await redis_client(redis_space)
         try:
             app = orders_app(redis, redis_space.key("idem"))
             app.state.failures_left = 1
-            async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
+            async with serve(app) as base, http_client(base_url=base, timeout=10) as c:
                 crashed = await c.post("/crash", json={}, headers={KEY: "k-6"})
                 retried = await c.post("/crash", json={}, headers={KEY: "k-6"})
             assert crashed.status_code == 500
@@ -308,14 +308,15 @@ def test_a_crashed_handler_gives_the_key_back(serve, redis_space) -> None:
     asyncio.run(main())
 
 
-def test_requests_without_a_key_or_with_other_methods_pass_through(serve, redis_space) -> None:
-    import httpx
+def test_requests_without_a_key_or_with_other_methods_pass_through(
+    serve, redis_space, http_client
+) -> None:
 
     async def main() -> None:
         redis = await redis_client(redis_space)
         try:
             app = orders_app(redis, redis_space.key("idem"))
-            async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
+            async with serve(app) as base, http_client(base_url=base, timeout=10) as c:
                 for _ in range(2):
                     assert (await c.post("/orders", json={"items": []})).status_code == 201
                 for _ in range(2):
@@ -330,14 +331,13 @@ def test_requests_without_a_key_or_with_other_methods_pass_through(serve, redis_
     asyncio.run(main())
 
 
-def test_two_users_may_use_the_same_key(serve, redis_space) -> None:
-    import httpx
+def test_two_users_may_use_the_same_key(serve, redis_space, http_client) -> None:
 
     async def main() -> None:
         redis = await redis_client(redis_space)
         try:
             app = orders_app(redis, redis_space.key("idem"))
-            async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
+            async with serve(app) as base, http_client(base_url=base, timeout=10) as c:
                 body = {"items": ["mug"]}
                 ada = await c.post("/orders", json=body, headers={KEY: "1", "X-User-ID": "ada"})
                 bob = await c.post("/orders", json=body, headers={KEY: "1", "X-User-ID": "bob"})
@@ -354,8 +354,9 @@ def test_two_users_may_use_the_same_key(serve, redis_space) -> None:
     asyncio.run(main())
 
 
-def test_records_expire_claims_quickly_and_answers_after_ttl(serve, redis_space) -> None:
-    import httpx
+def test_records_expire_claims_quickly_and_answers_after_ttl(
+    serve, redis_space, http_client
+) -> None:
 
     async def main() -> None:
         redis = await redis_client(redis_space)
@@ -363,7 +364,7 @@ def test_records_expire_claims_quickly_and_answers_after_ttl(serve, redis_space)
             prefix = redis_space.key("idem")
             app = orders_app(redis, prefix, ttl_seconds=600, lock_seconds=20)
             app.state.hold = asyncio.Event()
-            async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
+            async with serve(app) as base, http_client(base_url=base, timeout=10) as c:
                 first = asyncio.create_task(c.post("/orders", json={}, headers={KEY: "k-8"}))
                 await reaches_handler(app, first)
                 running = await redis.get(f"{prefix}:-:k-8")
@@ -386,14 +387,13 @@ def test_records_expire_claims_quickly_and_answers_after_ttl(serve, redis_space)
 
 
 @pytest.mark.parametrize("bad_key", ["", "x" * 256, "naïve"])
-def test_a_bad_key_is_a_400(serve, redis_space, bad_key: str) -> None:
-    import httpx
+def test_a_bad_key_is_a_400(serve, redis_space, bad_key: str, http_client) -> None:
 
     async def main() -> None:
         redis = await redis_client(redis_space)
         try:
             app = orders_app(redis, redis_space.key("idem"))
-            async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
+            async with serve(app) as base, http_client(base_url=base, timeout=10) as c:
                 answer = await c.post(
                     "/orders", json={}, headers=[(KEY.encode(), bad_key.encode("utf-8"))]
                 )
@@ -405,20 +405,21 @@ def test_a_bad_key_is_a_400(serve, redis_space, bad_key: str) -> None:
     asyncio.run(main())
 
 
-def test_a_late_failure_never_deletes_another_requests_claim(serve, redis_space) -> None:
+def test_a_late_failure_never_deletes_another_requests_claim(
+    serve, redis_space, http_client
+) -> None:
     """A claims, runs too long, its claim expires, B claims; then A fails. A must delete
     only its own claim: deleting B's would let a third request run the order a third time."""
-    import httpx
 
     async def main() -> None:
         redis = await redis_client(redis_space)
         try:
             prefix = redis_space.key("idem")
-            app = orders_app(redis, prefix, lock_seconds=0.2, wait_seconds=0.01)
+            app = orders_app(redis, prefix, lock_seconds=0.1)
             app.state.hold = asyncio.Event()
             app.state.failures_left = 1
             body = {"items": ["mug"]}
-            async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=20) as c:
+            async with serve(app) as base, http_client(base_url=base, timeout=20) as c:
                 a = asyncio.create_task(c.post("/flaky", json=body, headers={KEY: "k-9"}))
                 await reaches_handler(app, a)
                 async with asyncio.timeout(PATIENCE):

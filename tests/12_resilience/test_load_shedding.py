@@ -61,15 +61,14 @@ async def settle(condition, what: str) -> None:
             await asyncio.sleep(0.001)
 
 
-def test_beyond_the_limit_requests_get_503_with_retry_after(serve, randoms) -> None:
-    import httpx
+def test_beyond_the_limit_requests_get_503_with_retry_after(serve, randoms, http_client) -> None:
 
     async def main() -> None:
         work = Work()
         shedder = LoadShedder(
             work.app, max_in_flight=2, retry_after=5.0, random=randoms(0.0, 0.999)
         )
-        async with serve(shedder) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
+        async with serve(shedder) as base, http_client(base_url=base, timeout=10) as c:
             held = [asyncio.create_task(c.get("/work")) for _ in range(2)]
             await settle(lambda: work.inside == 2, "two requests in flight")
             first = await get_shed(c, "/work")
@@ -92,7 +91,7 @@ def test_beyond_the_limit_requests_get_503_with_retry_after(serve, randoms) -> N
     asyncio.run(main())
 
 
-def test_exactly_max_in_flight_requests_are_served_at_once(serve) -> None:
+def test_exactly_max_in_flight_requests_are_served_at_once(serve, http_client) -> None:
     import httpx
 
     async def main() -> None:
@@ -101,7 +100,7 @@ def test_exactly_max_in_flight_requests_are_served_at_once(serve) -> None:
         limits = httpx.Limits(max_connections=20)
         async with (
             serve(shedder) as base,
-            httpx.AsyncClient(base_url=base, timeout=10, limits=limits) as c,
+            http_client(base_url=base, timeout=10, limits=limits) as c,
         ):
             held = [asyncio.create_task(c.get("/work")) for _ in range(3)]
             await settle(lambda: work.inside == 3, "max_in_flight=3 lets 3 requests in")
@@ -115,13 +114,12 @@ def test_exactly_max_in_flight_requests_are_served_at_once(serve) -> None:
     asyncio.run(main())
 
 
-def test_health_checks_are_never_shed(serve) -> None:
-    import httpx
+def test_health_checks_are_never_shed(serve, http_client) -> None:
 
     async def main() -> None:
         work = Work()
         shedder = LoadShedder(work.app, max_in_flight=1)
-        async with serve(shedder) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
+        async with serve(shedder) as base, http_client(base_url=base, timeout=10) as c:
             held = asyncio.create_task(c.get("/work"))
             await settle(lambda: work.inside == 1, "the server is full")
             live = await c.get("/health/live")
@@ -137,13 +135,12 @@ def test_health_checks_are_never_shed(serve) -> None:
     asyncio.run(main())
 
 
-def test_a_failing_request_stops_counting(serve) -> None:
-    import httpx
+def test_a_failing_request_stops_counting(serve, http_client) -> None:
 
     async def main() -> None:
         work = Work()
         shedder = LoadShedder(work.app, max_in_flight=1)
-        async with serve(shedder) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
+        async with serve(shedder) as base, http_client(base_url=base, timeout=10) as c:
             for _ in range(3):
                 failed = await c.get("/boom")
                 assert failed.status_code == 500, (

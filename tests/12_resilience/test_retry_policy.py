@@ -103,11 +103,11 @@ def test_bad_policies_are_refused(bad: dict) -> None:
 # -- retryable_http, on real failures -------------------------------------------------------
 
 
-def test_a_refused_connection_is_retryable(closed_port: int) -> None:
+def test_a_refused_connection_is_retryable(closed_port: int, http_client) -> None:
     import httpx
 
     async def main() -> BaseException:
-        async with httpx.AsyncClient() as client:
+        async with http_client() as client:
             try:
                 await client.get(f"http://127.0.0.1:{closed_port}/")
             except httpx.HTTPError as error:
@@ -132,7 +132,7 @@ RETRYABLE_STATUSES = {
 }
 
 
-def test_statuses_that_may_pass_are_retryable(serve) -> None:
+def test_statuses_that_may_pass_are_retryable(serve, http_client) -> None:
     import httpx
 
     async def app(scope, receive, send) -> None:
@@ -142,7 +142,7 @@ def test_statuses_that_may_pass_are_retryable(serve) -> None:
 
     async def main() -> dict[int, BaseException]:
         errors = {}
-        async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
+        async with serve(app) as base, http_client(base_url=base) as client:
             for status in RETRYABLE_STATUSES:
                 try:
                     (await client.get(f"/{status}")).raise_for_status()

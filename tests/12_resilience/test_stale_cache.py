@@ -195,7 +195,7 @@ def test_a_database_that_hangs_counts_as_down_after_load_timeout(
     async def main():
         redis = await open_redis(redis_space.url)
         try:
-            cache = make_cache(redis, redis_space, fake_time, load_timeout=0.3)
+            cache = make_cache(redis, redis_space, fake_time, load_timeout=0.15)
             await cache.get("product:1", lambda: db.load_product(1))
             fake_time.advance(30)
             with psycopg.connect(products_url) as locker:
@@ -338,9 +338,8 @@ def test_bad_settings_are_refused(bad: dict) -> None:
 
 
 def test_the_route_says_where_the_answer_came_from_and_never_500s(
-    serve, products_url, redis_space, fake_time, closed_port, randoms
+    serve, products_url, redis_space, fake_time, closed_port, randoms, http_client
 ) -> None:
-    import httpx
 
     db = Database(products_url)
 
@@ -351,7 +350,7 @@ def test_the_route_says_where_the_answer_came_from_and_never_500s(
             app = stale.create_app(
                 cache, db.load_product, retry_after=2.0, random=randoms(0.0, 0.999)
             )
-            async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as c:
+            async with serve(app) as base, http_client(base_url=base, timeout=10) as c:
                 seen = {"miss": await c.get("/products/1"), "hit": await c.get("/products/1")}
                 seen["missing"] = await c.get("/products/99")
                 db.go_down(closed_port)
