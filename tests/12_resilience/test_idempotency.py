@@ -120,6 +120,9 @@ def test_fifty_identical_requests_run_once_and_get_one_answer(
     async def main() -> tuple[int, list[httpx.Response]]:
         redis = await redis_client(redis_space)
         try:
+            # 50 open connections in the client's pool, as in a busy server: each request's
+            # first Redis command goes out at once, with no connection to set up first.
+            await asyncio.gather(*(redis.ping() for _ in range(50)))
             app = orders_app(redis, redis_space.key("idem"), wait_seconds=PATIENCE)
             limits = httpx.Limits(max_connections=60)
             async with (
