@@ -74,7 +74,8 @@ def parse_version(text: str) -> Version:
     """A release version as a tuple of ints, trailing zeros dropped: "1.10.0" -> (1, 10).
 
     Dropping trailing zeros makes "1.0" and "1" equal, as they are for pip. Only digits
-    separated by dots are accepted; anything else ("1.0rc1", "1.*", "") is a ValueError.
+    separated by dots are accepted; anything else ("1.0rc1", "1.*", "") is a ValueError whose
+    message mentions "version" and quotes the text.
     """
     raise NotImplementedError("01.6: turn '1.10.0' into (1, 10)")
 

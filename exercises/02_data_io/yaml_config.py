@@ -75,5 +75,8 @@ def parse_config(text: str) -> AppConfig:
 
 
 def load_config(path: Path) -> AppConfig:
-    """Reads the UTF-8 file at ``path`` and parses it; a missing file is a ConfigError."""
+    """Reads the UTF-8 file at ``path`` and parses it.
+
+    A missing file is a ConfigError whose message says "not found" and names the path.
+    """
     raise NotImplementedError("02.2: read the file and parse it")

@@ -158,8 +158,11 @@ def test_load_config_reads_a_file(tmp_path: Path) -> None:
 def test_load_config_errors_name_the_file(tmp_path: Path) -> None:
     path = tmp_path / "app.conf"
     path.write_text("# app\nport = nine\n", encoding="utf-8")
-    with pytest.raises(config_parser.InvalidValueError, match=r"app\.conf, line 2"):
+    with pytest.raises(config_parser.InvalidValueError, match=r"line 2") as caught:
         config_parser.load_config(path, {"port": int})
+    assert str(caught.value).startswith(f"{path}, line 2: "), (
+        "load_config passes the path as `source`: the message starts with '<path>, line <n>: '"
+    )
 
 
 def test_missing_file_is_a_config_error_caused_by_the_os_error(tmp_path: Path) -> None:
