@@ -1,6 +1,6 @@
 """Functions: defaults, *args/**kwargs, keyword-only parameters, closures and decorators.
 
-Run: uv run python lessons/01_fundamentals/examples/01_functions_and_closures.py
+Run: uv run python lessons/01_fundamentals/examples/03_functions_and_closures.py
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def describe(*args: object, sep: str = ", ", **kwargs: object) -> str:
 
 print(describe(1, 2, 3, colour="red", size=10))
 numbers = [4, 5]
-options = {"sep": " | "}
-print(describe(*numbers, **options), "<- * and ** unpack at the call site")
+options = {"sep": "; ", "colour": "blue"}  # "sep" fills the keyword-only parameter
+print(describe(*numbers, **options), "<- * and ** unpack a list and a dict at the call site")
 
 
 # -- closures: an inner function remembers the variables of the scope it was made in ------

@@ -1,7 +1,7 @@
 """Virtual environments and dependencies: where this interpreter lives, what is installed,
 and what this project declares in pyproject.toml and pins in uv.lock.
 
-Run: uv run python lessons/01_fundamentals/examples/05_environments_and_dependencies.py
+Run: uv run python lessons/01_fundamentals/examples/07_environments_and_dependencies.py
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ for name in ["pydantic", "fastapi", "pytest"]:
         print(f"   {name}: not installed")
         continue
     # requirements marked `extra == "..."` only install with that extra, e.g. fastapi[all]
-    always = [r for r in dist.requires or [] if "extra ==" not in r]
-    print(f"   {name} {dist.version}, which itself always requires {len(always)} packages")
+    base = [r for r in dist.requires or [] if "extra ==" not in r]
+    print(f"   {name} {dist.version}, which requires {len(base)} packages (without extras)")
 
 print(
     "\nthe commands behind all this:\n"
@@ -57,5 +57,7 @@ print(
     "   uv add 'httpx>=0.28'    declare a dependency in pyproject.toml and re-lock\n"
     "   uv lock --upgrade       re-resolve to the newest allowed versions\n"
     "   uv run pytest           run a command inside the project's environment\n"
-    "   python -m venv .venv && .venv/bin/pip install -e .   the same with the classic tools"
+    "with the classic tools, `python -m venv .venv && .venv/bin/pip install -e .` installs the\n"
+    "project and its [project] dependencies at the newest versions the ranges allow today:\n"
+    "no lock file is read and no dependency group is installed (pip 25.1+: --group dev)."
 )

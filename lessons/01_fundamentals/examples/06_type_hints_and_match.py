@@ -1,7 +1,7 @@
 """Type hints (generics, Protocol, TypedDict, Literal) and modern idioms (match, unpacking).
 
 Hints do nothing at run time; a checker (`uv run mypy file.py`) reads them and finds bugs
-before the code runs. Run: uv run python lessons/01_fundamentals/examples/04_type_hints_and_match.py
+before the code runs. Run: uv run python lessons/01_fundamentals/examples/06_type_hints_and_match.py
 """
 
 from __future__ import annotations

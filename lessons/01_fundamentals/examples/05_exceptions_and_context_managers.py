@@ -1,6 +1,6 @@
 """Exceptions: a custom hierarchy, `raise ... from`, and context managers.
 
-Run: uv run python lessons/01_fundamentals/examples/03_exceptions_and_context_managers.py
+Run: uv run python lessons/01_fundamentals/examples/05_exceptions_and_context_managers.py
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Classes: dataclasses, frozen value objects, properties and dunder methods.
 
-Run: uv run python lessons/01_fundamentals/examples/02_classes_and_dataclasses.py
+Run: uv run python lessons/01_fundamentals/examples/04_classes_and_dataclasses.py
 """
 
 from __future__ import annotations
