@@ -1,4 +1,4 @@
-"""01.4 A config parser with a custom exception hierarchy (core).
+"""01.5 A config parser with a custom exception hierarchy (core).
 
 Parses `key = value` lines against a schema of types. Every problem is a `ConfigError`
 subclass that names the key and the line, and a failed conversion keeps the original error
