@@ -1,4 +1,4 @@
-"""01.4 A config parser with a custom exception hierarchy."""
+"""01.5 A config parser with a custom exception hierarchy."""
 
 from pathlib import Path
 
@@ -105,6 +105,16 @@ def test_missing_key() -> None:
     assert (error.key, error.line) == ("port", None), "a missing key has no line"
     assert "port" in str(error), "the message names the missing key"
     assert "app.conf" in str(error), "the message names the source"
+
+
+def test_the_first_missing_key_in_schema_order_is_reported() -> None:
+    schema = {"port": int, "host": str, "debug": bool}  # not in alphabetical order
+    with pytest.raises(config_parser.MissingKeyError) as caught:
+        config_parser.parse_config("", schema)
+    assert caught.value.key == "port", (
+        "port, host and debug are all missing: report the first in schema order (port), "
+        "not the alphabetically first (debug)"
+    )
 
 
 def test_unknown_key_suggests_the_close_one() -> None:
