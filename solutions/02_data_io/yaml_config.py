@@ -1,4 +1,4 @@
-"""02.2 — A YAML config with defaults and validation (reference solution)."""
+"""02.3 — A YAML config with defaults and validation (reference solution)."""
 
 from __future__ import annotations
 
