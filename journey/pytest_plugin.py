@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from journey import services
+from journey import embedded, services
 from journey.catalog import CatalogError, Exercise, exercise_for_test_file
 from journey.targets import TARGET_ENV
 
@@ -59,6 +59,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in services.SERVICES:
         config.addinivalue_line("markers", f"{name}: the test needs a reachable {name}")
     config.addinivalue_line("markers", "exercise(id): the lesson exercise this test checks")
+    # The lab's embedded PostgreSQL and Redis when nothing else answers (JOURNEY_SERVICES).
+    embedded.register_pytest_hooks(config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -140,6 +142,7 @@ _probe_results: dict[str, str | None] = {}
 def _probe_once(name: str) -> str | None:
     """Probes each service once per run: a dead service should not cost a timeout per test."""
     if name not in _probe_results:
+        embedded.provide([name])  # a test that needs it without its marker or fixture
         _probe_results[name] = services.probe(name)
     return _probe_results[name]
 
