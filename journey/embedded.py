@@ -1381,27 +1381,21 @@ def doctor_verdict(name: str) -> tuple[bool, str]:
 
 
 def other_ways(name: str) -> str:
-    """What a skip message adds to "start it with docker compose": the ways without Docker."""
-    from journey import services
-
+    """What a skip message adds to "start it with docker compose": the ways without Docker.
+    Short: `journey check` shows a skip's first 300 characters."""
     title = TITLES.get(name, name)
     if name not in EMBEDDABLE:
-        return (
-            f" {title} has no embedded form: without Docker, install your system's package "
-            "(`sudo apt install rabbitmq-server`, `brew install rabbitmq`)."
-        )
+        return f" No Docker? Your system's {name}-server package ({title} has no embedded form)."
     if name in _failures:
-        return f" The lab's embedded {title} did not start either: {_failures[name]}"
+        reason = _failures[name].splitlines()[0]
+        return f" The lab's embedded {title} did not start: {reason[:160]}"
     try:
         current = mode()
     except ModeError as error:
         return f" {error}"
     if current == "external":
         return (
-            f" {MODE_ENV}=external keeps the lab from starting its embedded {title}: unset it, "
-            "or start it yourself with `uv run journey services up`."
+            f" Or `uv run journey services up` ({MODE_ENV}=external keeps the lab from starting "
+            "it by itself)."
         )
-    return (
-        f" Or unset {services.SERVICES[name].env_var} and the lab starts its embedded {title} "
-        "by itself."
-    )
+    return ""  # a URL was set on purpose: it is the one to fix

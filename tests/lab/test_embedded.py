@@ -285,8 +285,8 @@ def test_opting_out_skips_with_the_ways_to_get_the_service(root: Path, tmp_path:
     done, seen = inner_session(tmp_path, JOURNEY_SERVICES="external")
     assert done.returncode == 0, done.stdout[-3000:]
     assert "1 skipped" in done.stdout
-    assert "JOURNEY_SERVICES=external keeps the lab from starting its embedded" in done.stdout
-    assert "journey services up" in done.stdout, "the skip says how to start it anyway"
+    assert "JOURNEY_SERVICES=external keeps the lab from starting it" in done.stdout
+    assert "Or `uv run journey services up`" in done.stdout, "the skip says how to start it"
     assert not seen
     assert not (root / "postgres").exists(), "nothing was started or created"
 
