@@ -192,6 +192,9 @@ def _wait_gone(pid: int, timeout: float) -> bool:
 
 
 def _port_free(port: int) -> bool:
+    """Nobody listens there, and we could bind it (macOS lets 127.0.0.1:p beside 0.0.0.0:p)."""
+    if _listening(port):
+        return False
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -1052,6 +1055,8 @@ def provide(
             if name in _held:
                 _held[name].add(owner)
                 continue
+            if name in _failures:
+                continue  # said once already; its tests skip with the reason
             reason = _reason_to_embed(name, current)
             if reason is not None:
                 wanted.append((name, reason))
@@ -1059,7 +1064,7 @@ def provide(
         for name, reason in wanted:
             try:
                 acquired = acquire(name)
-            except EmbeddedError as error:
+            except (EmbeddedError, OSError, subprocess.SubprocessError) as error:
                 _failures[name] = str(error)
                 say(f"The lab's embedded {TITLES[name]} did not start: {error}")
                 continue
@@ -1215,6 +1220,8 @@ class PytestHooks:
             reporter.write_line(text)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if session.config.option.collectonly:
+            return
         needed: set[str] = set()
         for item in session.items:
             for name in EMBEDDABLE:

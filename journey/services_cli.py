@@ -75,7 +75,7 @@ def up(
     for name in chosen:
         try:
             got = embedded.acquire(name, keep=True, port=ports[name])
-        except EmbeddedError as error:
+        except (EmbeddedError, OSError) as error:
             errors.print(f"[bold red]{TITLES[name]} did not start:[/] {escape(str(error))}")
             problems += 1
             continue
