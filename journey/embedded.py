@@ -79,6 +79,7 @@ LOCK_TIMEOUT = 120.0
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
+START_MARKER = "--- journey starts the server"
 
 # The fixtures that reach a service, for tests that use one without its marker.
 FIXTURE_SERVICES = {
@@ -132,11 +133,10 @@ def _alive(pid: int) -> bool:
     """Whether a process with this pid exists (reaping it first if it is our exited child)."""
     if pid <= 0:
         return False
-    with contextlib.suppress(ChildProcessError, OSError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            _children.pop(pid, None)
-            return False
+    child = _children.get(pid)
+    if child is not None and child.poll() is not None:  # a server we started, now exited
+        _children.pop(pid, None)
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -286,9 +286,7 @@ class _StartFailed(Exception):
 
     @property
     def port_clash(self) -> bool:
-        return "Address already in use" in self.log_tail or "address already in use" in (
-            self.log_tail.lower()
-        )
+        return "address already in use" in self.log_tail.lower()
 
 
 # -- the servers --------------------------------------------------------------------------------
@@ -426,18 +424,20 @@ class EmbeddedServer:
                 self.log_path.replace(self.log_path.with_suffix(".log.1"))
 
     def log_tail(self, lines: int = 12) -> str:
+        """The last lines the server logged since the lab last started it."""
         try:
             text = self.log_path.read_text(encoding="utf-8", errors="replace")
         except OSError:
-            return "(no log)"
-        return "\n".join(f"    {line}" for line in text.splitlines()[-lines:])
+            return "    (no log)"
+        latest = text.rpartition(START_MARKER)[2].splitlines()[1:]
+        return "\n".join(f"    {line}" for line in latest[-lines:]) or "    (nothing logged)"
 
     def start(self, port: int, timeout: float = START_TIMEOUT) -> Running:
         """Starts the server on ``port`` and waits until it answers (or raises _StartFailed)."""
         self._rotate_log()
         self.home.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            log.write(f"\n--- {_stamp()} journey (pid {os.getpid()}): port {port}\n".encode())
+            log.write(f"\n{START_MARKER} {_stamp()} (pid {os.getpid()}): port {port}\n".encode())
             log.flush()
             process = subprocess.Popen(
                 self.command(port),

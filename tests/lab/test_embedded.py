@@ -9,6 +9,7 @@ its folder outlives it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -538,3 +539,27 @@ def test_an_unknown_mode_is_a_usage_error(root: Path, tmp_path: Path) -> None:
     done, _ = inner_session(tmp_path, JOURNEY_SERVICES="sometimes")
     assert done.returncode == 4, done.stdout + done.stderr
     assert "auto (the default), embedded" in done.stderr
+
+
+def test_doctor_says_where_each_service_comes_from(
+    root: Path, lab_state: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from journey import services
+
+    embedded.acquire("redis", keep=True)
+    nowhere = f"postgresql://postgres@127.0.0.1:{closed_port()}/postgres"
+    postgres = dataclasses.replace(services.SERVICES["postgres"], default_url=nowhere)
+    monkeypatch.setitem(services.SERVICES, "postgres", postgres)
+
+    def line(output: str, name: str) -> str:
+        return next(text for text in output.splitlines() if f"{name}:" in text)
+
+    auto = cli("doctor").output
+    assert "the lab's embedded Redis, kept by `journey services up`" in line(auto, "redis")
+    assert line(auto, "postgres").startswith("ok"), "auto mode will start it: not a problem"
+    assert "the lab starts its embedded PostgreSQL when a check" in line(auto, "postgres")
+    external = cli("doctor", JOURNEY_SERVICES="external").output
+    assert line(external, "postgres").startswith("problem"), external
+    assert "Or `uv run journey services up`" in line(external, "postgres")
+    assert embedded.shut_down("redis") is not None
+    nothing_left(root)
