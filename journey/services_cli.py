@@ -193,23 +193,17 @@ def reset(
     )
 
 
-def _client(name: str, tool: str, arguments: list[str]) -> NoReturn:
-    from journey import services
-
-    target = embedded.server(name)
-    path = target.tool(tool) if isinstance(target, embedded.EmbeddedPostgres) else None
-    if isinstance(target, embedded.EmbeddedRedis):
-        path = target.cli()
-    if path is None or not path.exists():
-        _fail(f"{tool} is not installed here: {embedded.target_unavailable(name)}")
-    running = target.running()
-    url = target.url(running.port) if running else services.SERVICES[name].url
-    if running is None and os.environ.get(services.SERVICES[name].env_var) is None:
-        found = embedded.describe(name)
-        if not found.url:
-            _fail(f"{found.detail}. Start one first: `uv run journey services up {name}`.")
-        url = found.url
-    command = [str(path), url, *arguments] if tool == "psql" else [str(path), "-u", url, *arguments]
+def _client(name: str, arguments: list[str]) -> NoReturn:
+    """Replaces this process with the client shipped with the embedded server, on the URL of
+    whichever server the lab uses now (the embedded one, compose's, yours)."""
+    client = embedded.server(name).client()
+    if client is None or not client.exists():
+        _fail(f"no client is installed here: {embedded.target_unavailable(name)}")
+    found = embedded.describe(name)
+    if not found.url:
+        _fail(f"{found.detail}. Start one first: `uv run journey services up {name}`.")
+    url_option = [] if name == "postgres" else ["-u"]  # psql URL, redis-cli -u URL
+    command = [str(client), *url_option, found.url, *arguments]
     sys.stdout.flush()
     os.execv(command[0], command)
 
@@ -220,13 +214,13 @@ context = {"allow_extra_args": True, "ignore_unknown_options": True}
 @app.command(context_settings=context)
 def psql(ctx: typer.Context) -> None:
     """Open psql (shipped with the embedded PostgreSQL) on the database the lab uses."""
-    _client("postgres", "psql", list(ctx.args))
+    _client("postgres", list(ctx.args))
 
 
 @app.command("redis-cli", context_settings=context)
 def redis_cli(ctx: typer.Context) -> None:
     """Open redis-cli (shipped with the embedded Redis) on the Redis the lab uses."""
-    _client("redis", "redis-cli", list(ctx.args))
+    _client("redis", list(ctx.args))
 
 
 if __name__ == "__main__":

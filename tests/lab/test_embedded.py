@@ -168,6 +168,10 @@ def test_up_serves_both_over_tcp_keeps_data_and_down_leaves_no_process(root: Pat
     assert ":5432/" not in pg_url, "a port of its own"
     assert ":6379/" not in redis_url, "a port of its own"
 
+    psql = journey("services", "psql", "-Atc", "SELECT 6 * 7")
+    assert psql.stdout.strip() == "42", "psql comes with it: " + psql.stderr
+    assert journey("services", "redis-cli", "ping").stdout.strip() == "PONG"
+
     sql(pg_url, "CREATE TABLE notes (body text)")
     sql(pg_url, "INSERT INTO notes VALUES ('kept')")
     client = redis.Redis.from_url(redis_url)
