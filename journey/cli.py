@@ -220,7 +220,7 @@ def check(
     found = _lesson(lesson)
     if not found.exercises:
         fail(f"Lesson {found.number} has no exercises yet.")
-    from journey.embedded import provide_for_command  # the lab's own servers if none answers
+    from journey.provision import provide_for_command  # the lab's own servers if none answers
 
     needs = {*found.services, *(name for e in found.exercises for name in e.services)}
     provide_for_command(sorted(needs), say=lambda line: console.print(line, markup=False))

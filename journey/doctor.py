@@ -75,7 +75,7 @@ def _journal() -> CheckResult:
 
 def _service(name: str) -> CheckResult:
     """Reachable or not, and whose: the lab's embedded server, compose's, an env URL's, yours."""
-    from journey.embedded import doctor_verdict
+    from journey.provision import doctor_verdict
 
     return CheckResult(name, *doctor_verdict(name))
 

@@ -31,7 +31,7 @@ class Service:
 
     def hint(self) -> str:
         """What to tell a learner when the service does not answer."""
-        from journey.embedded import other_ways  # the ways without Docker
+        from journey.provision import other_ways  # the ways without Docker
 
         return (
             f"{self.name} is not reachable at {redact(self.url)}. "

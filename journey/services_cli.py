@@ -1,5 +1,6 @@
 """``journey services up|down|status|env|reset|psql|redis-cli``: the lab's embedded PostgreSQL and
-Redis, for a learner who has neither (see journey/embedded.py for how they run).
+Redis, for a learner who has neither. journey/embedded.py runs them; journey/provision.py decides
+when the lab uses them.
 
 Mounted by the journey CLI as ``journey services ...``.
 """
@@ -15,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from journey import embedded
+from journey import embedded, provision
 from journey.embedded import EMBEDDABLE, TITLES, EmbeddedError
 
 app = typer.Typer(
@@ -93,9 +94,9 @@ def up(
         'For your own shell: [bold]eval "$(uv run journey services env)"[/]; clients: '
         "[bold]uv run journey services psql[/], [bold]uv run journey services redis-cli[/]."
     )
-    if embedded.mode() == "external":
+    if provision.mode() == "external":
         console.print(
-            f"[yellow]Note:[/] {embedded.MODE_ENV}=external is set, so the lab's commands will "
+            f"[yellow]Note:[/] {provision.MODE_ENV}=external is set, so the lab's commands will "
             "not use them; unset it."
         )
 
@@ -127,12 +128,12 @@ def down(names: Names = None) -> None:
 def status() -> None:
     """For each service: where the lab finds it now (embedded, compose's, an env URL's, yours)."""
     for name in ("postgres", "redis", "rabbitmq"):
-        found = embedded.describe(name)
+        found = provision.describe(name)
         color = "green" if found.ok else "red"
         console.print(f"[bold]{TITLES[name]}[/]: [{color}]{found.kind}[/] — {escape(found.detail)}")
         console.print(f"  [dim]embedded server: {escape(_embedded_state(name))}[/]")
     console.print(
-        f"[dim]{embedded.MODE_ENV}={escape(embedded.mode_or_error())}; "
+        f"[dim]{provision.MODE_ENV}={escape(provision.mode_or_error())}; "
         f"folder {_relative(embedded.services_dir())}[/]"
     )
 
@@ -199,7 +200,7 @@ def _client(name: str, arguments: list[str]) -> NoReturn:
     client = embedded.server(name).client()
     if client is None or not client.exists():
         _fail(f"no client is installed here: {embedded.target_unavailable(name)}")
-    found = embedded.describe(name)
+    found = provision.describe(name)
     if not found.url:
         _fail(f"{found.detail}. Start one first: `uv run journey services up {name}`.")
     url_option = [] if name == "postgres" else ["-u"]  # psql URL, redis-cli -u URL

@@ -28,7 +28,7 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from journey import embedded
+from journey import embedded, provision
 from journey.catalog import ROOT
 from journey.cli import app
 from journey.sandbox import copy_lab
@@ -97,10 +97,11 @@ def root(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def _isolated(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv(embedded.DIR_ENV, str(folder))
-    for variable in (embedded.MODE_ENV, *URL_VARIABLES):
-        monkeypatch.delenv(variable, raising=False)
+    for variable in (provision.MODE_ENV, *URL_VARIABLES):
+        monkeypatch.setenv(variable, "")  # so that monkeypatch restores it, however it changes
+        monkeypatch.delenv(variable)
     for name in ("_held", "_saved_env", "_failures"):
-        monkeypatch.setattr(embedded, name, {})
+        monkeypatch.setattr(provision, name, {})
     try:
         yield folder
     finally:
@@ -315,23 +316,25 @@ def test_forced_embedded_mode_uses_them_even_when_the_default_answers(
     nothing_left(root)
 
 
-def test_forced_mode_in_process_exports_the_urls_and_restores_them(root: Path) -> None:
-    os.environ["JOURNEY_REDIS_URL"] = "redis://127.0.0.1:6379/0"
-    os.environ[embedded.MODE_ENV] = "embedded"
+def test_forced_mode_in_process_exports_the_urls_and_restores_them(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JOURNEY_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv(provision.MODE_ENV, "embedded")
     lines: list[str] = []
-    urls = embedded.provide(["postgres", "redis", "rabbitmq"], owner="test", say=lines.append)
+    urls = provision.provide(["postgres", "redis", "rabbitmq"], owner="test", say=lines.append)
     try:
         assert set(urls) == {"postgres", "redis"}, "RabbitMQ has no embedded form"
         assert os.environ["JOURNEY_REDIS_URL"] == urls["redis"] != "redis://127.0.0.1:6379/0"
         assert os.environ[embedded.DIR_ENV] == str(root)
         assert sql(urls["postgres"], "SELECT 1") == [(1,)]
         assert len(lines) == 1, lines
-        embedded.provide(["postgres"], owner="another", say=lines.append)
+        provision.provide(["postgres"], owner="another", say=lines.append)
         assert len(lines) == 1, "a second owner in the same process adds no line"
-        embedded.release_owner("another")
+        provision.release_owner("another")
         assert embedded.server("postgres").running() is not None, "'test' still holds it"
     finally:
-        embedded.release_owner("test")
+        provision.release_owner("test")
     assert os.environ["JOURNEY_REDIS_URL"] == "redis://127.0.0.1:6379/0", "restored"
     nothing_left(root)
 
