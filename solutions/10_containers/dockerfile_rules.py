@@ -198,7 +198,8 @@ def uv_cache_findings(stages: list[Stage]) -> list[Finding]:
     The first ``RUN ... uv sync`` of the Dockerfile:
     - exists at all ("no uv sync" otherwise, at the first FROM);
     - has ``--locked`` or ``--frozen`` (install exactly uv.lock);
-    - sees uv.lock, copied by an earlier COPY of its stage or bind-mounted by the RUN itself
+    - sees uv.lock: copied by an earlier COPY of its stage (of uv.lock itself, or of the whole
+      context, ``.``) or bind-mounted by the RUN itself
       (``--mount=type=bind,source=uv.lock,...``);
     - is not preceded, in its stage, by a COPY from the build context of anything other than
       pyproject.toml and uv.lock (``COPY . .`` first means every code edit re-installs every
@@ -228,8 +229,8 @@ def _check_sync(before: tuple[Instruction, ...], sync: Instruction) -> list[Find
         if spec.from_ is not None:
             continue
         for source in spec.sources:
-            name = source.rstrip("/").removeprefix("./")
-            copied.add(name)
+            name = source.rstrip("/").removeprefix("./") or "."
+            copied |= DEPENDENCY_FILES if name == "." else {name}
             if name not in DEPENDENCY_FILES:
                 early_code.append(source)
     if "uv.lock" not in copied and "uv.lock" not in _bind_mounts(sync):
