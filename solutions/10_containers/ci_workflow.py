@@ -111,8 +111,14 @@ def triggers_findings(document: dict[str, Any]) -> list[Finding]:
     """The workflow runs on every event in REQUIRED_EVENTS (``events``). Path ``on``."""
     missing = [event for event in REQUIRED_EVENTS if event not in events(document)]
     if missing:
-        return [Finding("on", "triggers", f"the workflow does not run on {', '.join(missing)}: "
-                        "every change must be checked before it lands")]
+        return [
+            Finding(
+                "on",
+                "triggers",
+                f"the workflow does not run on {', '.join(missing)}: "
+                "every change must be checked before it lands",
+            )
+        ]
     return []
 
 
@@ -122,8 +128,14 @@ def runs_ci_findings(document: dict[str, Any]) -> list[Finding]:
     code there is no script to run."""
     names = ci_jobs(document)
     if not names:
-        return [Finding("jobs", "runs-ci", f"no job runs {CI_SCRIPT}: the workflow must run "
-                        "the lab's own CI script, not a copy of its steps")]
+        return [
+            Finding(
+                "jobs",
+                "runs-ci",
+                f"no job runs {CI_SCRIPT}: the workflow must run "
+                "the lab's own CI script, not a copy of its steps",
+            )
+        ]
     findings = []
     for name in names:
         steps = _steps(document["jobs"][name])
@@ -132,8 +144,13 @@ def runs_ci_findings(document: dict[str, Any]) -> list[Finding]:
             str(step.get("uses", "")).startswith("actions/checkout@") for step in steps[:first_ci]
         )
         if not checked_out:
-            findings.append(Finding(f"jobs.{name}", "runs-ci", f"{name} runs {CI_SCRIPT} "
-                                    "before actions/checkout: there is no code yet"))
+            findings.append(
+                Finding(
+                    f"jobs.{name}",
+                    "runs-ci",
+                    f"{name} runs {CI_SCRIPT} before actions/checkout: there is no code yet",
+                )
+            )
     return findings
 
 
@@ -162,27 +179,50 @@ def services_findings(document: dict[str, Any]) -> list[Finding]:
                 continue
         for image_name, port in SERVICE_PORTS.items():
             if image_name not in by_image:
-                findings.append(Finding(f"jobs.{job_name}.services", "services", (
-                    f"{job_name} has no {image_name} service container: the tests need it "
-                    f"on 127.0.0.1:{port}"
-                )))
+                findings.append(
+                    Finding(
+                        f"jobs.{job_name}.services",
+                        "services",
+                        (
+                            f"{job_name} has no {image_name} service container: the tests need it "
+                            f"on 127.0.0.1:{port}"
+                        ),
+                    )
+                )
                 continue
             key, service = by_image[image_name]
             path = f"jobs.{job_name}.services.{key}"
             ports = {str(p) for p in service.get("ports") or []}
             if f"{port}:{port}" not in ports:
-                findings.append(Finding(path, "services", f"{key} must publish {port}:{port}: "
-                                        f"the tests look for it on 127.0.0.1:{port}"))
+                findings.append(
+                    Finding(
+                        path,
+                        "services",
+                        f"{key} must publish {port}:{port}: "
+                        f"the tests look for it on 127.0.0.1:{port}",
+                    )
+                )
             if "--health-cmd" not in str(service.get("options", "")):
-                findings.append(Finding(path, "services", f"{key} has no --health-cmd in its "
-                                        "options: the steps could start before it is ready"))
+                findings.append(
+                    Finding(
+                        path,
+                        "services",
+                        f"{key} has no --health-cmd in its "
+                        "options: the steps could start before it is ready",
+                    )
+                )
             try:
                 level = pin_level(str(service.get("image")))
             except ImageRefError:
                 level = PinLevel.UNPINNED
             if level < PinLevel.FLOATING:
-                findings.append(Finding(path, "services", f"{key} runs {service.get('image')}:"
-                                        " give it a version tag"))
+                findings.append(
+                    Finding(
+                        path,
+                        "services",
+                        f"{key} runs {service.get('image')}: give it a version tag",
+                    )
+                )
     return findings
 
 
@@ -203,10 +243,16 @@ def require_services_findings(document: dict[str, Any]) -> list[Finding]:
                 if "JOURNEY_REQUIRE_SERVICES" in env:
                     value = env["JOURNEY_REQUIRE_SERVICES"]
             if str(value) != "1":
-                findings.append(Finding(f"jobs.{job_name}.steps.{index}", "require-services", (
-                    f"{CI_SCRIPT} runs without JOURNEY_REQUIRE_SERVICES=1: a test whose "
-                    "service is down would be skipped, and CI green without it"
-                )))
+                findings.append(
+                    Finding(
+                        f"jobs.{job_name}.steps.{index}",
+                        "require-services",
+                        (
+                            f"{CI_SCRIPT} runs without JOURNEY_REQUIRE_SERVICES=1: a test whose "
+                            "service is down would be skipped, and CI green without it"
+                        ),
+                    )
+                )
     return findings
 
 
@@ -225,10 +271,16 @@ def pinned_actions_findings(document: dict[str, Any]) -> list[Finding]:
                 continue
             _, at, ref = str(uses).partition("@")
             if not at or not (FULL_SHA.fullmatch(ref) or EXACT_TAG.fullmatch(ref)):
-                findings.append(Finding(f"jobs.{job_name}.steps.{index}", "pinned-actions", (
-                    f"{uses}: pin the action to a commit SHA or an exact version (v4.2.2); "
-                    "a moving ref runs whatever its owner pushes next"
-                )))
+                findings.append(
+                    Finding(
+                        f"jobs.{job_name}.steps.{index}",
+                        "pinned-actions",
+                        (
+                            f"{uses}: pin the action to a commit SHA or an exact version (v4.2.2); "
+                            "a moving ref runs whatever its owner pushes next"
+                        ),
+                    )
+                )
     return findings
 
 
@@ -241,9 +293,13 @@ def timeout_findings(document: dict[str, Any]) -> list[Finding]:
         minutes = (job or {}).get("timeout-minutes")
         valid = isinstance(minutes, int | float) and not isinstance(minutes, bool)
         if not valid or not 1 <= minutes <= MAX_TIMEOUT_MINUTES:
-            findings.append(Finding(f"jobs.{job_name}.timeout-minutes", "timeout", (
-                f"{job_name} needs timeout-minutes from 1 to {MAX_TIMEOUT_MINUTES}"
-            )))
+            findings.append(
+                Finding(
+                    f"jobs.{job_name}.timeout-minutes",
+                    "timeout",
+                    (f"{job_name} needs timeout-minutes from 1 to {MAX_TIMEOUT_MINUTES}"),
+                )
+            )
     return findings
 
 
@@ -253,13 +309,23 @@ def permissions_findings(document: dict[str, Any]) -> list[Finding]:
     to ``write``. Path ``permissions``."""
     permissions = document.get("permissions")
     if permissions is None:
-        return [Finding("permissions", "permissions", "no top-level permissions: set "
-                        "permissions: {contents: read}, all a test run needs")]
+        return [
+            Finding(
+                "permissions",
+                "permissions",
+                "no top-level permissions: set permissions: {contents: read}, all a test run needs",
+            )
+        ]
     if permissions == "write-all" or (
         isinstance(permissions, dict) and "write" in {str(v) for v in permissions.values()}
     ):
-        return [Finding("permissions", "permissions", "the workflow grants write access: "
-                        "a test run only reads (contents: read)")]
+        return [
+            Finding(
+                "permissions",
+                "permissions",
+                "the workflow grants write access: a test run only reads (contents: read)",
+            )
+        ]
     return []
 
 
@@ -281,10 +347,16 @@ def secrets_findings(document: dict[str, Any]) -> list[Finding]:
     for prefix, scope in scopes:
         for name, value in (scope.get("env") or {}).items():
             if is_secret_name(str(name)) and not SECRET_EXPRESSION.fullmatch(str(value).strip()):
-                findings.append(Finding(f"{prefix}env.{name}", "secrets", (
-                    f"{name} is written in the workflow: store it as a repository secret and "
-                    "use ${{ secrets." + str(name) + " }}"
-                )))
+                findings.append(
+                    Finding(
+                        f"{prefix}env.{name}",
+                        "secrets",
+                        (
+                            f"{name} is written in the workflow: store it as a repository "
+                            "secret and use ${{ secrets." + str(name) + " }}"
+                        ),
+                    )
+                )
     return findings
 
 

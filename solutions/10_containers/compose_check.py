@@ -139,8 +139,7 @@ def dependencies(service: dict[str, Any]) -> dict[str, str | None]:
     if isinstance(depends, list):
         return dict.fromkeys(depends)
     return {
-        target: (spec or {}).get("condition", "service_started")
-        for target, spec in depends.items()
+        target: (spec or {}).get("condition", "service_started") for target, spec in depends.items()
     }
 
 
@@ -204,9 +203,12 @@ def _volume_sources(service: dict[str, Any]) -> Iterator[tuple[int, str]]:
             source, colon, _ = volume.partition(":")
             if colon:
                 yield n, source
-        elif isinstance(volume, dict) and volume.get("type", "volume") == "volume":
-            if volume.get("source"):
-                yield n, str(volume["source"])
+        elif (
+            isinstance(volume, dict)
+            and volume.get("type", "volume") == "volume"
+            and volume.get("source")
+        ):
+            yield n, str(volume["source"])
 
 
 def _is_named_volume(source: str) -> bool:
@@ -221,8 +223,12 @@ def healthcheck_findings(document: dict[str, Any]) -> list[Finding]:
     without one, nothing can wait for it to be ready. Path ``services.<name>``."""
     jobs = one_shot_jobs(document)
     return [
-        Finding(f"services.{name}", "healthcheck", f"{name} has no healthcheck: nothing can "
-                "wait until it is ready; probe a readiness route or a client command")
+        Finding(
+            f"services.{name}",
+            "healthcheck",
+            f"{name} has no healthcheck: nothing can "
+            "wait until it is ready; probe a readiness route or a client command",
+        )
         for name, service in _services(document).items()
         if name not in jobs and not has_healthcheck(service)
     ]
@@ -245,19 +251,32 @@ def depends_on_findings(document: dict[str, Any]) -> list[Finding]:
         for target, condition in dependencies(service).items():
             path = f"services.{name}.depends_on.{target}"
             if target not in services:
-                findings.append(Finding(path, "depends-on", f"{name} depends on {target}: "
-                                        "no such service"))
+                findings.append(
+                    Finding(path, "depends-on", f"{name} depends on {target}: no such service")
+                )
             elif condition not in WAITING_CONDITIONS:
-                findings.append(Finding(path, "depends-on", (
-                    f"{name} waits only until {target} has started, not until it is ready: "
-                    "use condition: service_healthy (or service_completed_successfully "
-                    "for a one-shot job)"
-                )))
+                findings.append(
+                    Finding(
+                        path,
+                        "depends-on",
+                        (
+                            f"{name} waits only until {target} has started, not until it is ready: "
+                            "use condition: service_healthy (or service_completed_successfully "
+                            "for a one-shot job)"
+                        ),
+                    )
+                )
             elif condition == "service_healthy" and not has_healthcheck(services[target]):
-                findings.append(Finding(path, "depends-on", (
-                    f"{name} waits for {target} to be healthy, but {target} has no "
-                    "healthcheck: it never will be"
-                )))
+                findings.append(
+                    Finding(
+                        path,
+                        "depends-on",
+                        (
+                            f"{name} waits for {target} to be healthy, but {target} has no "
+                            "healthcheck: it never will be"
+                        ),
+                    )
+                )
     return findings
 
 
@@ -266,8 +285,12 @@ def one_shot_findings(document: dict[str, Any]) -> list[Finding]:
     not ``always`` or ``unless-stopped``. Path ``services.<name>.restart``."""
     services = _services(document)
     return [
-        Finding(f"services.{name}.restart", "one-shot", f"{name} is a one-shot job but "
-                f"restart: {services[name].get('restart')} runs it again and again")
+        Finding(
+            f"services.{name}.restart",
+            "one-shot",
+            f"{name} is a one-shot job but "
+            f"restart: {services[name].get('restart')} runs it again and again",
+        )
         for name in sorted(one_shot_jobs(document))
         if name in services and services[name].get("restart") in RESTARTING_POLICIES
     ]
@@ -285,10 +308,16 @@ def profiles_findings(document: dict[str, Any]) -> list[Finding]:
                 continue
             needed, available = profiles(service), profiles(services[target])
             if available and (not needed or not needed <= available):
-                findings.append(Finding(f"services.{name}.depends_on.{target}", "profiles", (
-                    f"{name} can start without {target}: {target} is only in the profiles "
-                    f"{sorted(available)}; give it every profile of {name}"
-                )))
+                findings.append(
+                    Finding(
+                        f"services.{name}.depends_on.{target}",
+                        "profiles",
+                        (
+                            f"{name} can start without {target}: {target} is only in the profiles "
+                            f"{sorted(available)}; give it every profile of {name}"
+                        ),
+                    )
+                )
     return findings
 
 
@@ -306,10 +335,16 @@ def ports_findings(document: dict[str, Any]) -> list[Finding]:
         except ImageRefError:
             continue
         if is_database:
-            findings.append(Finding(f"services.{name}.ports", "ports", (
-                f"{name} publishes a database port in production: leave it on the compose "
-                "network, or move the published port to a dev profile"
-            )))
+            findings.append(
+                Finding(
+                    f"services.{name}.ports",
+                    "ports",
+                    (
+                        f"{name} publishes a database port in production: leave it on the compose "
+                        "network, or move the published port to a dev profile"
+                    ),
+                )
+            )
     return findings
 
 
@@ -329,11 +364,19 @@ def secrets_findings(document: dict[str, Any]) -> list[Finding]:
             if password is not None:
                 judged.append(password)
             if any(not is_safe_secret_value(v) for v in judged):
-                findings.append(Finding(f"services.{name}.environment.{key}", "secrets", (
-                    f"{key} of {name} writes a secret in the file: read it from the "
-                    "environment (${" + key + ":?set it}) or use compose secrets; a default "
-                    f"must start with {DEV_ONLY_PREFIX!r}"
-                )))
+                findings.append(
+                    Finding(
+                        f"services.{name}.environment.{key}",
+                        "secrets",
+                        (
+                            f"{key} of {name} writes a secret in the file: read it from the "
+                            "environment (${"
+                            + key
+                            + ":?set it}) or use compose secrets; a default "
+                            f"must start with {DEV_ONLY_PREFIX!r}"
+                        ),
+                    )
+                )
     return findings
 
 
@@ -355,9 +398,13 @@ def images_findings(document: dict[str, Any]) -> list[Finding]:
         except ImageRefError:
             level = PinLevel.UNPINNED
         if level < PinLevel.FLOATING:
-            findings.append(Finding(path, "images", (
-                f"{name} runs {image}: give it a version tag (postgres:16.6) or a digest"
-            )))
+            findings.append(
+                Finding(
+                    path,
+                    "images",
+                    (f"{name} runs {image}: give it a version tag (postgres:16.6) or a digest"),
+                )
+            )
     return findings
 
 
@@ -368,10 +415,11 @@ def volumes_findings(document: dict[str, Any]) -> list[Finding]:
     ``services.<name>.volumes.<index>``."""
     declared = set((document.get("volumes") or {}).keys())
     return [
-        Finding(f"services.{name}.volumes.{index}", "volumes", (
-            f"{name} mounts the volume {source!r}, which the top-level volumes: does not "
-            "declare"
-        ))
+        Finding(
+            f"services.{name}.volumes.{index}",
+            "volumes",
+            (f"{name} mounts the volume {source!r}, which the top-level volumes: does not declare"),
+        )
         for name, service in _services(document).items()
         for index, source in _volume_sources(service)
         if _is_named_volume(source) and source not in declared

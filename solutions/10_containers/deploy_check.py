@@ -127,20 +127,36 @@ def context_findings(dockerfile: str, dockerignore: str, root: Path) -> list[Fin
                     else (root / cleaned).exists()
                 )
                 if not exists:
-                    findings.append(Finding(instruction.line, "context", (
-                        f"{instruction.keyword} {source}: no such file in the build context"
-                    )))
+                    findings.append(
+                        Finding(
+                            instruction.line,
+                            "context",
+                            (f"{instruction.keyword} {source}: no such file in the build context"),
+                        )
+                    )
                 elif not _WILDCARDS.search(cleaned) and is_ignored(cleaned, dockerignore):
-                    findings.append(Finding(instruction.line, "context", (
-                        f"{instruction.keyword} {source}: left out by .dockerignore, so the "
-                        "build cannot see it"
-                    )))
+                    findings.append(
+                        Finding(
+                            instruction.line,
+                            "context",
+                            (
+                                f"{instruction.keyword} {source}: left out by .dockerignore, so "
+                                "the build cannot see it"
+                            ),
+                        )
+                    )
     for name in MUST_STAY_OUT:
         if not is_ignored(name, dockerignore):
-            findings.append(Finding(0, "context", (
-                f"{name} would be sent to the Docker daemon (and maybe into a layer): add it "
-                "to .dockerignore"
-            )))
+            findings.append(
+                Finding(
+                    0,
+                    "context",
+                    (
+                        f"{name} would be sent to the Docker daemon (and maybe into a "
+                        "layer): add it to .dockerignore"
+                    ),
+                )
+            )
     return sorted(findings)
 
 
@@ -183,9 +199,7 @@ def check_deployment(root: Path) -> dict[str, list[str]]:
         except ValueError as error:
             report[COMPOSE] = [str(error)]
         else:
-            report[COMPOSE] = [
-                f"{f.path}: [{f.rule}] {f.message}" for f in check_compose(document)
-            ]
+            report[COMPOSE] = [f"{f.path}: [{f.rule}] {f.message}" for f in check_compose(document)]
 
     owner: dict[str, str] = {}
     resources = []

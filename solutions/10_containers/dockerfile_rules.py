@@ -11,6 +11,7 @@ and 10.3 (``parse_dockerfile`` and friends): finish those first.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shlex
 from dataclasses import dataclass
@@ -66,13 +67,21 @@ def multi_stage_findings(stages: list[Stage]) -> list[Finding]:
     final = final_stage(stages)
     if len(stages) < 2:
         return [
-            Finding(final.line, "multi-stage", "one stage: build in a first stage and copy "
-                    "only the result into a slim final one (COPY --from=<stage>)")
+            Finding(
+                final.line,
+                "multi-stage",
+                "one stage: build in a first stage and copy "
+                "only the result into a slim final one (COPY --from=<stage>)",
+            )
         ]
     if not _copies_from_stage(final, stages[:-1]):
         return [
-            Finding(final.line, "multi-stage", "the final stage copies nothing from an "
-                    "earlier stage: COPY --from=<stage> what the build stage made")
+            Finding(
+                final.line,
+                "multi-stage",
+                "the final stage copies nothing from an "
+                "earlier stage: COPY --from=<stage> what the build stage made",
+            )
         ]
     return []
 
@@ -108,9 +117,13 @@ def _pin_finding(ref: str, line: int, where: str) -> list[Finding]:
     if level >= PinLevel.VERSION:
         return []
     return [
-        Finding(line, "pinned-base", f"{where} {ref}: pin it to an exact version "
-                "(python:3.11.9-slim) or a digest (@sha256:...), so every build gets the "
-                "same image")
+        Finding(
+            line,
+            "pinned-base",
+            f"{where} {ref}: pin it to an exact version "
+            "(python:3.11.9-slim) or a digest (@sha256:...), so every build gets the "
+            "same image",
+        )
     ]
 
 
@@ -122,14 +135,23 @@ def non_root_findings(stages: list[Stage]) -> list[Finding]:
     users = final.find("USER")
     if not users:
         return [
-            Finding(final.line, "non-root", "the final stage has no USER: the service would "
-                    "run as root; add an unprivileged user and switch to it")
+            Finding(
+                final.line,
+                "non-root",
+                "the final stage has no USER: the service would "
+                "run as root; add an unprivileged user and switch to it",
+            )
         ]
     last = users[-1]
     user = last.value.split(":", 1)[0].strip()
     if user.lower() in ROOT_USERS:
-        return [Finding(last.line, "non-root", f"USER {last.value}: the final stage ends as "
-                        "root; switch to an unprivileged user")]
+        return [
+            Finding(
+                last.line,
+                "non-root",
+                f"USER {last.value}: the final stage ends as root; switch to an unprivileged user",
+            )
+        ]
     return []
 
 
@@ -139,8 +161,12 @@ def healthcheck_findings(stages: list[Stage]) -> list[Finding]:
     checks = final.find("HEALTHCHECK")
     if not checks:
         return [
-            Finding(final.line, "healthcheck", "the final stage has no HEALTHCHECK: nothing "
-                    "tells Docker whether the service answers")
+            Finding(
+                final.line,
+                "healthcheck",
+                "the final stage has no HEALTHCHECK: nothing "
+                "tells Docker whether the service answers",
+            )
         ]
     last = checks[-1]
     if last.value.strip().upper() == "NONE":
@@ -158,16 +184,28 @@ def no_secrets_findings(stages: list[Stage]) -> list[Finding]:
         for instruction in stage.find("ENV") + stage.find("ARG"):
             for name, value in env_pairs(instruction):
                 if is_secret_name(name):
-                    findings.append(Finding(instruction.line, "no-secrets", (
-                        f"{instruction.keyword} {name}: a secret baked into the image, where "
-                        "anyone who pulls it can read it; pass it at run time (or "
-                        "RUN --mount=type=secret for the build)"
-                    )))
+                    findings.append(
+                        Finding(
+                            instruction.line,
+                            "no-secrets",
+                            (
+                                f"{instruction.keyword} {name}: a secret baked into the image, "
+                                "where anyone who pulls it can read it; pass it at run time (or "
+                                "RUN --mount=type=secret for the build)"
+                            ),
+                        )
+                    )
                 elif value and password_in_url(value):
-                    findings.append(Finding(instruction.line, "no-secrets", (
-                        f"{instruction.keyword} {name}: the URL carries a password; pass it at "
-                        "run time"
-                    )))
+                    findings.append(
+                        Finding(
+                            instruction.line,
+                            "no-secrets",
+                            (
+                                f"{instruction.keyword} {name}: the URL carries a password; pass "
+                                "it at run time"
+                            ),
+                        )
+                    )
     return findings
 
 
@@ -177,7 +215,7 @@ def _is_uv_sync(instruction: Instruction) -> bool:
         words = shlex.split(command)
     except ValueError:  # an unbalanced quote: whitespace is good enough to find "uv sync"
         words = command.split()
-    return any(a == "uv" and b == "sync" for a, b in zip(words, words[1:], strict=False))
+    return any(a == "uv" and b == "sync" for a, b in itertools.pairwise(words))
 
 
 def _bind_mounts(instruction: Instruction) -> set[str]:
@@ -210,16 +248,27 @@ def uv_cache_findings(stages: list[Stage]) -> list[Finding]:
         for position, instruction in enumerate(stage.instructions):
             if instruction.keyword == "RUN" and _is_uv_sync(instruction):
                 return _check_sync(stage.instructions[:position], instruction)
-    return [Finding(stages[0].line, "uv-cache", "no RUN uv sync: install the locked "
-                    "dependencies with uv sync --locked in a layer of their own")]
+    return [
+        Finding(
+            stages[0].line,
+            "uv-cache",
+            "no RUN uv sync: install the locked "
+            "dependencies with uv sync --locked in a layer of their own",
+        )
+    ]
 
 
 def _check_sync(before: tuple[Instruction, ...], sync: Instruction) -> list[Finding]:
     findings: list[Finding] = []
     words = sync.value.split()
     if "--locked" not in words and "--frozen" not in words:
-        findings.append(Finding(sync.line, "uv-cache", "uv sync without --locked: the build "
-                                "may resolve other versions than uv.lock says"))
+        findings.append(
+            Finding(
+                sync.line,
+                "uv-cache",
+                "uv sync without --locked: the build may resolve other versions than uv.lock says",
+            )
+        )
     copied: set[str] = set()
     early_code: list[str] = []
     for instruction in before:
@@ -234,12 +283,23 @@ def _check_sync(before: tuple[Instruction, ...], sync: Instruction) -> list[Find
             if name not in DEPENDENCY_FILES:
                 early_code.append(source)
     if "uv.lock" not in copied and "uv.lock" not in _bind_mounts(sync):
-        findings.append(Finding(sync.line, "uv-cache", "uv sync runs before uv.lock is in "
-                                "the image: COPY pyproject.toml uv.lock ./ first"))
+        findings.append(
+            Finding(
+                sync.line,
+                "uv-cache",
+                "uv sync runs before uv.lock is in the image: COPY pyproject.toml uv.lock ./ first",
+            )
+        )
     if early_code:
-        findings.append(Finding(sync.line, "uv-cache", f"{', '.join(early_code)} copied "
-                                "before uv sync: every code edit re-installs every "
-                                "dependency; copy the code after it"))
+        findings.append(
+            Finding(
+                sync.line,
+                "uv-cache",
+                f"{', '.join(early_code)} copied "
+                "before uv sync: every code edit re-installs every "
+                "dependency; copy the code after it",
+            )
+        )
     return findings
 
 
@@ -254,10 +314,16 @@ def exec_form_findings(stages: list[Stage]) -> list[Finding]:
         except json.JSONDecodeError:
             parsed = None
         if not (isinstance(parsed, list) and all(isinstance(p, str) for p in parsed)):
-            findings.append(Finding(instruction.line, "exec-form", (
-                f"{instruction.keyword} in shell form: write it as a JSON array "
-                '(["python", "-m", "app"]) so SIGTERM reaches the process'
-            )))
+            findings.append(
+                Finding(
+                    instruction.line,
+                    "exec-form",
+                    (
+                        f"{instruction.keyword} in shell form: write it as a JSON array "
+                        '(["python", "-m", "app"]) so SIGTERM reaches the process'
+                    ),
+                )
+            )
     return findings
 
 

@@ -65,9 +65,10 @@ def resource_id(resource: dict[str, Any]) -> str:
 
 def load_manifests(text: str) -> list[dict[str, Any]]:
     """The resources of a multi-document YAML text (``yaml.safe_load_all``), skipping empty
-    documents. Raises ManifestError when the YAML does not parse, or a document is not a
-    mapping with ``apiVersion``, ``kind`` and ``metadata.name`` (the message names the
-    document's number, counted from 1, and says "apiVersion, kind and metadata.name")."""
+    documents. Raises ManifestError when the YAML does not parse ("not valid YAML: ..."), or
+    when a document is not a mapping with ``apiVersion``, ``kind`` and ``metadata.name`` (the
+    message names the document's number, counted from 1: "document 2", and says "apiVersion,
+    kind and metadata.name")."""
     try:
         documents = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as error:
@@ -81,8 +82,7 @@ def load_manifests(text: str) -> list[dict[str, Any]]:
             and document["metadata"].get("name")
         ):
             raise ManifestError(
-                f"document {number} is not a resource: it needs apiVersion, kind and "
-                "metadata.name"
+                f"document {number} is not a resource: it needs apiVersion, kind and metadata.name"
             )
     return documents
 
@@ -101,10 +101,17 @@ def schema_findings(resource: dict[str, Any], version: str = KUBERNETES_VERSION)
         path = ".".join(str(part) for part in error.path)
         return [Finding(resource_id(resource), path, "schema", error.message)]
     except kubernetes_validate.SchemaNotFoundError:
-        return [Finding(resource_id(resource), "", "schema", (
-            f"no schema for kind {resource.get('kind')} in apiVersion "
-            f"{resource.get('apiVersion')} (Kubernetes {version}): a typo?"
-        ))]
+        return [
+            Finding(
+                resource_id(resource),
+                "",
+                "schema",
+                (
+                    f"no schema for kind {resource.get('kind')} in apiVersion "
+                    f"{resource.get('apiVersion')} (Kubernetes {version}): a typo?"
+                ),
+            )
+        ]
     return []
 
 
@@ -165,26 +172,50 @@ def probes_findings(resource: dict[str, Any]) -> list[Finding]:
             probe = container.get(field)
             name = container.get("name")
             if not probe:
-                findings.append(Finding(resource_id(resource), where, "probes", (
-                    f"container {name} has no {field}: probe {route} (or gRPC health)"
-                )))
+                findings.append(
+                    Finding(
+                        resource_id(resource),
+                        where,
+                        "probes",
+                        (f"container {name} has no {field}: probe {route} (or gRPC health)"),
+                    )
+                )
                 continue
             action = probe.get("httpGet") or probe.get("grpc")
             if action is None:
-                findings.append(Finding(resource_id(resource), where, "probes", (
-                    f"{field} of {name} should ask the health route {route} (httpGet) or "
-                    "the gRPC health service (grpc)"
-                )))
+                findings.append(
+                    Finding(
+                        resource_id(resource),
+                        where,
+                        "probes",
+                        (
+                            f"{field} of {name} should ask the health route {route} (httpGet) or "
+                            "the gRPC health service (grpc)"
+                        ),
+                    )
+                )
                 continue
             if "httpGet" in probe and probe["httpGet"].get("path") != route:
-                findings.append(Finding(resource_id(resource), where, "probes", (
-                    f"{field} of {name} asks {probe['httpGet'].get('path')}, not {route}"
-                )))
+                findings.append(
+                    Finding(
+                        resource_id(resource),
+                        where,
+                        "probes",
+                        (f"{field} of {name} asks {probe['httpGet'].get('path')}, not {route}"),
+                    )
+                )
             if str(action.get("port")) not in ports:
-                findings.append(Finding(resource_id(resource), where, "probes", (
-                    f"{field} of {name} probes port {action.get('port')}, which the "
-                    "container does not declare"
-                )))
+                findings.append(
+                    Finding(
+                        resource_id(resource),
+                        where,
+                        "probes",
+                        (
+                            f"{field} of {name} probes port {action.get('port')}, which the "
+                            "container does not declare"
+                        ),
+                    )
+                )
     return findings
 
 
@@ -202,10 +233,17 @@ def resources_findings(resource: dict[str, Any]) -> list[Finding]:
             if name not in (resources.get(kind) or {})
         ]
         if missing:
-            findings.append(Finding(resource_id(resource), f"{path}.resources", "resources", (
-                f"container {container.get('name')} does not set {', '.join(missing)}: the "
-                "scheduler cannot place it well, and nothing stops it starving its node"
-            )))
+            findings.append(
+                Finding(
+                    resource_id(resource),
+                    f"{path}.resources",
+                    "resources",
+                    (
+                        f"container {container.get('name')} does not set {', '.join(missing)}: the "
+                        "scheduler cannot place it well, and nothing stops it starving its node"
+                    ),
+                )
+            )
     return findings
 
 
@@ -230,13 +268,23 @@ def security_findings(resource: dict[str, Any]) -> list[Finding]:
         non_root = context.get("runAsNonRoot", pod_context.get("runAsNonRoot"))
         where = f"{path}.securityContext"
         if non_root is not True:
-            findings.append(Finding(resource_id(resource), where, "security", (
-                f"container {name} may run as root: set runAsNonRoot: true"
-            )))
+            findings.append(
+                Finding(
+                    resource_id(resource),
+                    where,
+                    "security",
+                    (f"container {name} may run as root: set runAsNonRoot: true"),
+                )
+            )
         if context.get("allowPrivilegeEscalation") is not False:
-            findings.append(Finding(resource_id(resource), where, "security", (
-                f"container {name} may gain privileges: set allowPrivilegeEscalation: false"
-            )))
+            findings.append(
+                Finding(
+                    resource_id(resource),
+                    where,
+                    "security",
+                    (f"container {name} may gain privileges: set allowPrivilegeEscalation: false"),
+                )
+            )
     return findings
 
 
@@ -252,10 +300,17 @@ def images_findings(resource: dict[str, Any]) -> list[Finding]:
         except ImageRefError:
             level = PinLevel.UNPINNED
         if level < PinLevel.VERSION:
-            findings.append(Finding(resource_id(resource), f"{path}.image", "images", (
-                f"container {container.get('name')} runs {image}: pin an exact version or a "
-                "digest, or two pods may run two different images"
-            )))
+            findings.append(
+                Finding(
+                    resource_id(resource),
+                    f"{path}.image",
+                    "images",
+                    (
+                        f"container {container.get('name')} runs {image}: pin an exact "
+                        "version or a digest, or two pods may run two different images"
+                    ),
+                )
+            )
     return findings
 
 
@@ -277,17 +332,31 @@ def secrets_findings(resource: dict[str, Any]) -> list[Finding]:
     if kind == "ConfigMap":
         for key, value in (resource.get("data") or {}).items():
             if is_secret_name(str(key)) or password_in_url(str(value)):
-                findings.append(Finding(rid, f"data.{key}", "secrets", (
-                    f"{key} is a secret in a ConfigMap, which anyone who can read the "
-                    "namespace's configuration sees: move it to a Secret"
-                )))
+                findings.append(
+                    Finding(
+                        rid,
+                        f"data.{key}",
+                        "secrets",
+                        (
+                            f"{key} is a secret in a ConfigMap, which anyone who can read the "
+                            "namespace's configuration sees: move it to a Secret"
+                        ),
+                    )
+                )
     elif kind == "Secret":
         for field in ("data", "stringData"):
             if any(v not in (None, "") for v in (resource.get(field) or {}).values()):
-                findings.append(Finding(rid, field, "secrets", (
-                    "a Secret with values is committed: create it with kubectl create secret "
-                    "and keep only its name here"
-                )))
+                findings.append(
+                    Finding(
+                        rid,
+                        field,
+                        "secrets",
+                        (
+                            "a Secret with values is committed: create it with kubectl create "
+                            "secret and keep only its name here"
+                        ),
+                    )
+                )
     for path, container in containers(resource):
         for index, entry in enumerate(container.get("env") or []):
             name = str(entry.get("name"))
@@ -296,10 +365,17 @@ def secrets_findings(resource: dict[str, Any]) -> list[Finding]:
             if (is_secret_name(name) and not from_secret) or (
                 value is not None and password_in_url(str(value))
             ):
-                findings.append(Finding(rid, f"{path}.env.{index}", "secrets", (
-                    f"{name} of container {container.get('name')} must come from a Secret "
-                    "(valueFrom.secretKeyRef)"
-                )))
+                findings.append(
+                    Finding(
+                        rid,
+                        f"{path}.env.{index}",
+                        "secrets",
+                        (
+                            f"{name} of container {container.get('name')} must come from a Secret "
+                            "(valueFrom.secretKeyRef)"
+                        ),
+                    )
+                )
     return findings
 
 
@@ -325,10 +401,17 @@ def selectors_findings(resources: list[dict[str, Any]]) -> list[Finding]:
         pods.append((labels, resource))
         match = (resource["spec"].get("selector") or {}).get("matchLabels") or {}
         if resource.get("kind") != "Job" and any(labels.get(k) != v for k, v in match.items()):
-            findings.append(Finding(resource_id(resource), "spec.selector", "selectors", (
-                "the selector's matchLabels are not all on the pod template: the workload "
-                "would not find its own pods"
-            )))
+            findings.append(
+                Finding(
+                    resource_id(resource),
+                    "spec.selector",
+                    "selectors",
+                    (
+                        "the selector's matchLabels are not all on the pod template: the workload "
+                        "would not find its own pods"
+                    ),
+                )
+            )
     for resource in resources:
         if resource.get("kind") != "Service":
             continue
@@ -339,10 +422,17 @@ def selectors_findings(resources: list[dict[str, Any]]) -> list[Finding]:
             if selector and all(labels.get(k) == v for k, v in selector.items())
         ]
         if not matched:
-            findings.append(Finding(resource_id(resource), "spec.selector", "selectors", (
-                f"the selector {selector} matches no pod here: the Service sends traffic "
-                "nowhere"
-            )))
+            findings.append(
+                Finding(
+                    resource_id(resource),
+                    "spec.selector",
+                    "selectors",
+                    (
+                        f"the selector {selector} matches no pod here: the Service sends traffic "
+                        "nowhere"
+                    ),
+                )
+            )
             continue
         declared = set()
         for workload in matched:
@@ -352,9 +442,14 @@ def selectors_findings(resources: list[dict[str, Any]]) -> list[Finding]:
         for index, port in enumerate(resource["spec"].get("ports") or []):
             target = str(port.get("targetPort", port.get("port")))
             if target not in declared:
-                findings.append(Finding(resource_id(resource), f"spec.ports.{index}",
-                                        "selectors", f"targetPort {target} is not a port of "
-                                        "the pods the Service selects"))
+                findings.append(
+                    Finding(
+                        resource_id(resource),
+                        f"spec.ports.{index}",
+                        "selectors",
+                        f"targetPort {target} is not a port of the pods the Service selects",
+                    )
+                )
     return findings
 
 
@@ -375,17 +470,28 @@ def references_findings(resources: list[dict[str, Any]]) -> list[Finding]:
             for index, source in enumerate(container.get("envFrom") or []):
                 ref = source.get("configMapRef")
                 if ref and not ref.get("optional") and ref.get("name") not in config_maps:
-                    findings.append(Finding(resource_id(resource), f"{path}.envFrom.{index}",
-                                            "references", f"no ConfigMap {ref.get('name')}"))
+                    findings.append(
+                        Finding(
+                            resource_id(resource),
+                            f"{path}.envFrom.{index}",
+                            "references",
+                            f"no ConfigMap {ref.get('name')}",
+                        )
+                    )
             for index, entry in enumerate(container.get("env") or []):
                 ref = (entry.get("valueFrom") or {}).get("configMapKeyRef")
                 if not ref or ref.get("optional"):
                     continue
                 data = config_maps.get(ref.get("name"))
                 if data is None or ref.get("key") not in data:
-                    findings.append(Finding(resource_id(resource), f"{path}.env.{index}",
-                                            "references", f"no key {ref.get('key')} in "
-                                            f"ConfigMap {ref.get('name')}"))
+                    findings.append(
+                        Finding(
+                            resource_id(resource),
+                            f"{path}.env.{index}",
+                            "references",
+                            f"no key {ref.get('key')} in ConfigMap {ref.get('name')}",
+                        )
+                    )
     return findings
 
 

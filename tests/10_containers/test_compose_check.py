@@ -49,7 +49,9 @@ services:
     image: postgres:16.6-alpine
     environment:
       POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set it}
-    volumes: ["pgdata:/var/lib/postgresql/data", "./init.sql:/docker-entrypoint-initdb.d/init.sql:ro"]
+    volumes:
+      - pgdata:/var/lib/postgresql/data
+      - ./init.sql:/docker-entrypoint-initdb.d/init.sql:ro
     healthcheck:
       test: ["CMD", "pg_isready", "-U", "shop"]
   cache:
@@ -89,9 +91,8 @@ def _rules(document: dict[str, Any], rule: str) -> list[str]:
 def test_load_compose_resolves_anchors_and_merge_keys() -> None:
     document = compose.load_compose(GOOD)
     api = document["services"]["api"]
-    assert api["image"] == "shop:dev" and api["restart"] == "unless-stopped", (
-        "<<: *app merges the anchor's keys into the service"
-    )
+    merged = (api["image"], api["restart"])
+    assert merged == ("shop:dev", "unless-stopped"), "<<: *app merges the anchor's keys in"
     assert api["command"] == ["python", "-m", "app", "serve"], "the service's own keys win"
 
 
@@ -153,7 +154,9 @@ def test_dependencies_read_both_forms(good: dict[str, Any]) -> None:
 
 def test_environment_reads_both_forms() -> None:
     assert compose.environment({"environment": ["A=1", "B", "C=x=y"]}) == {
-        "A": "1", "B": None, "C": "x=y"
+        "A": "1",
+        "B": None,
+        "C": "x=y",
     }
     assert compose.environment({"environment": {"A": 1, "B": None}}) == {"A": "1", "B": None}
 
@@ -172,8 +175,11 @@ def test_a_one_shot_job_needs_no_healthcheck(good: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     "depends",
-    [["db"], {"db": {"condition": "service_started"}},
-     {"db": {"condition": "service_started", "restart": True}}],
+    [
+        ["db"],
+        {"db": {"condition": "service_started"}},
+        {"db": {"condition": "service_started", "restart": True}},
+    ],
 )
 def test_a_dependency_that_does_not_wait_for_ready(good: dict[str, Any], depends: Any) -> None:
     good["services"]["migrate"]["depends_on"] = depends
@@ -196,8 +202,10 @@ def test_a_dependency_on_no_such_service(good: dict[str, Any]) -> None:
     assert "no such service" in found[0].message
 
 
-@pytest.mark.parametrize(("policy", "found"), [("always", True), ("unless-stopped", True),
-                                               ("on-failure", False), ("no", False)])
+@pytest.mark.parametrize(
+    ("policy", "found"),
+    [("always", True), ("unless-stopped", True), ("on-failure", False), ("no", False)],
+)
 def test_a_one_shot_job_that_restarts(good: dict[str, Any], policy: str, found: bool) -> None:
     good["services"]["migrate"]["restart"] = policy
     assert _rules(good, "one-shot") == (["services.migrate.restart"] if found else [])
@@ -232,7 +240,8 @@ def test_a_published_database_port_in_production(good: dict[str, Any]) -> None:
     debug = good["services"]["db-debug"]
     debug["profiles"] = ["debug", "ops"]  # "ops" is not a development profile
     assert _rules(good, "ports") == ["services.cache.ports", "services.db-debug.ports"]
-    assert compose.is_production({}) and not compose.is_production({"profiles": ["dev"]})
+    assert compose.is_production({})
+    assert not compose.is_production({"profiles": ["dev"]})
 
 
 def test_a_published_application_port_is_fine(good: dict[str, Any]) -> None:
@@ -294,9 +303,13 @@ def test_an_undeclared_named_volume(good: dict[str, Any]) -> None:
 
 
 def test_bind_mounts_and_anonymous_volumes_need_no_declaration(good: dict[str, Any]) -> None:
-    good["services"]["api"]["volumes"] = ["/var/run/x:/x", "~/.cache:/c", "/data",
-                                          "${PWD}/src:/src",
-                                          {"type": "bind", "source": "./s", "target": "/s"}]
+    good["services"]["api"]["volumes"] = [
+        "/var/run/x:/x",
+        "~/.cache:/c",
+        "/data",
+        "${PWD}/src:/src",
+        {"type": "bind", "source": "./s", "target": "/s"},
+    ]
     assert _rules(good, "volumes") == []
 
 

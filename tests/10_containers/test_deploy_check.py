@@ -167,7 +167,9 @@ def lab(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _context(lab: Path, dockerfile: str = DOCKERFILE, ignore: str = IGNORE) -> list[tuple[int, str]]:
+def _context(
+    lab: Path, dockerfile: str = DOCKERFILE, ignore: str = IGNORE
+) -> list[tuple[int, str]]:
     found = deploy.context_findings(dockerfile, ignore, lab)
     assert all(f.rule == "context" for f in found), "context findings have the rule 'context'"
     return [(f.line, f.message) for f in found]
@@ -181,18 +183,21 @@ def test_a_copied_file_that_does_not_exist(lab: Path) -> None:
     (lab / "uv.lock").unlink()
     found = _context(lab)
     assert [line for line, _ in found] == [4]
-    assert "uv.lock" in found[0][1] and "no such file" in found[0][1]
+    assert "uv.lock" in found[0][1]
+    assert "no such file" in found[0][1]
 
 
 def test_a_copied_file_that_dockerignore_leaves_out(lab: Path) -> None:
     found = _context(lab, ignore=IGNORE + "capstone\n")
     assert [line for line, _ in found] == [6]
-    assert "capstone/" in found[0][1] and "left out by .dockerignore" in found[0][1]
+    assert "capstone/" in found[0][1]
+    assert "left out by .dockerignore" in found[0][1]
 
 
 def test_globs_and_urls_in_sources(lab: Path) -> None:
-    dockerfile = DOCKERFILE.replace("COPY capstone/ ./capstone/",
-                                    "COPY capstone/*.py ./\nADD https://example.com/x.tgz /tmp/")
+    dockerfile = DOCKERFILE.replace(
+        "COPY capstone/ ./capstone/", "COPY capstone/*.py ./\nADD https://example.com/x.tgz /tmp/"
+    )
     assert _context(lab, dockerfile) == [], "a glob that matches is fine; a URL is no file"
     dockerfile = dockerfile.replace("capstone/*.py", "capstone/*.txt")
     assert [line for line, _ in _context(lab, dockerfile)] == [6], "a glob that matches nothing"
@@ -209,8 +214,12 @@ def test_private_and_heavy_paths_stay_out(lab: Path) -> None:
 
 # -- stage 3: the whole check -------------------------------------------------------------------
 
-KEYS = {"capstone/Dockerfile", "capstone/compose.yaml", "capstone/k8s/deployment.yaml",
-        "capstone/k8s/service.yaml"}
+KEYS = {
+    "capstone/Dockerfile",
+    "capstone/compose.yaml",
+    "capstone/k8s/deployment.yaml",
+    "capstone/k8s/service.yaml",
+}
 
 
 def test_a_good_lab_passes(lab: Path) -> None:
@@ -234,8 +243,9 @@ def test_each_problem_is_filed_under_its_file(lab: Path) -> None:
         "check the manifests together: the Service in one file selects pods in another"
     )
     assert len(report["capstone/k8s/service.yaml"]) == 1
-    assert report["capstone/k8s/service.yaml"][0].startswith("Service/gateway spec.selector: "
-                                                             "[selectors] ")
+    assert report["capstone/k8s/service.yaml"][0].startswith(
+        "Service/gateway spec.selector: [selectors] "
+    )
 
 
 def test_the_build_context_is_part_of_the_dockerfile_check(lab: Path) -> None:
@@ -257,7 +267,8 @@ def test_missing_and_unreadable_files(lab: Path) -> None:
 def test_the_capstone_passes_your_checkers() -> None:
     """The capstone's own files: the lab's reference checkers pass them, so must yours."""
     report = deploy.check_deployment(ROOT)
-    assert "capstone/Dockerfile" in report and "capstone/compose.yaml" in report
+    assert "capstone/Dockerfile" in report
+    assert "capstone/compose.yaml" in report
     assert any(key.startswith("capstone/k8s/") for key in report), "the manifests are checked"
     problems = [f"{file}: {p}" for file, found in report.items() for p in found]
     assert not problems, (

@@ -37,18 +37,20 @@ def test_stages_names_bases_and_lines() -> None:
     )
     assert (runtime.index, runtime.name, runtime.line) == (1, "runtime", 11)
     assert builder.base == "python:3.11.9-slim", "ARG values before the first FROM substitute"
-    assert builder.base_is_stage is False and runtime.base_is_stage is False
+    assert builder.base_is_stage is False
+    assert runtime.base_is_stage is False
 
 
 def test_instructions_of_each_stage_without_comments() -> None:
     builder, runtime = model.parse_dockerfile(TWO_STAGES)
     assert [(i.keyword, i.line) for i in builder.instructions] == [
-        ("WORKDIR", 4), ("ENV", 5), ("RUN", 8)
+        ("WORKDIR", 4),
+        ("ENV", 5),
+        ("RUN", 8),
     ], "a stage holds its instructions after FROM, comments dropped, each at its first line"
     env = builder.instructions[1]
-    assert "UV_COMPILE_BYTECODE=1" in env.value and "UV_LINK_MODE=copy" in env.value, (
-        "continuation lines are joined into one value"
-    )
+    joined = "UV_COMPILE_BYTECODE=1" in env.value, "UV_LINK_MODE=copy" in env.value
+    assert joined == (True, True), "continuation lines are joined into one value"
     assert [i.keyword for i in runtime.instructions] == ["COPY", "USER", "CMD"]
     assert runtime.find("user") == [runtime.instructions[1]], "find() takes any case"
     assert model.final_stage([builder, runtime]) is runtime
@@ -88,11 +90,17 @@ def _instruction(keyword: str, value: str) -> object:
     ("keyword", "value", "expected"),
     [
         ("COPY", "pyproject.toml uv.lock ./", (("pyproject.toml", "uv.lock"), "./", None)),
-        ("COPY", "--from=builder --chown=app:app /opt/venv /opt/venv",
-         (("/opt/venv",), "/opt/venv", "builder")),
+        (
+            "COPY",
+            "--from=builder --chown=app:app /opt/venv /opt/venv",
+            (("/opt/venv",), "/opt/venv", "builder"),
+        ),
         ("COPY", "--link --chmod=755 run.sh /bin/", (("run.sh",), "/bin/", None)),
-        ("COPY", '["my file.txt", "other", "/dest dir/"]',
-         (("my file.txt", "other"), "/dest dir/", None)),
+        (
+            "COPY",
+            '["my file.txt", "other", "/dest dir/"]',
+            (("my file.txt", "other"), "/dest dir/", None),
+        ),
         ("COPY", '--from=0 ["/a b", "/c"]', (("/a b",), "/c", "0")),
         ("ADD", "https://example.com/x.tgz /tmp/", (("https://example.com/x.tgz",), "/tmp/", None)),
     ],
@@ -114,9 +122,11 @@ def test_split_flags_keeps_repeated_flags_in_order() -> None:
         "--mount=type=cache,target=/c  --mount=type=bind,source=uv.lock,target=uv.lock "
         "--network=none uv sync --locked"
     )
-    assert flags == [("mount", "type=cache,target=/c"),
-                     ("mount", "type=bind,source=uv.lock,target=uv.lock"),
-                     ("network", "none")]
+    assert flags == [
+        ("mount", "type=cache,target=/c"),
+        ("mount", "type=bind,source=uv.lock,target=uv.lock"),
+        ("network", "none"),
+    ]
     assert rest == "uv sync --locked"
     assert model.split_flags("--link a b") == ([("link", "")], "a b")
     assert model.split_flags("echo --not-a-flag") == ([], "echo --not-a-flag")

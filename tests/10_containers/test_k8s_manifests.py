@@ -100,7 +100,9 @@ INIT0 = "spec.template.spec.initContainers.0"
 def test_load_manifests_reads_every_document() -> None:
     resources = k8s.load_manifests("---\n" + GOOD + "\n---\n")
     assert [k8s.resource_id(r) for r in resources] == [
-        "ConfigMap/orders-config", "Deployment/orders", "Service/orders"
+        "ConfigMap/orders-config",
+        "Deployment/orders",
+        "Service/orders",
     ], "empty documents are skipped; resource_id is Kind/name"
 
 
@@ -109,7 +111,7 @@ def test_load_manifests_refuses_what_is_not_a_resource() -> None:
         k8s.load_manifests("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nkind: Pod\n")
     with pytest.raises(k8s.ManifestError, match=r"apiVersion, kind and metadata\.name"):
         k8s.load_manifests("- a list\n")
-    with pytest.raises(ValueError):
+    with pytest.raises(k8s.ManifestError, match="YAML"):
         k8s.load_manifests("kind: [\n")
 
 
@@ -122,7 +124,8 @@ def test_schema_finds_a_misspelt_field_and_a_wrong_type(good: list[dict[str, Any
     _container(good)["readinesProbe"] = _container(good).pop("readinessProbe")
     found = k8s.schema_findings(good[1])
     assert _paths(found) == [C0], "strict mode refuses an unknown field, at its parent's path"
-    assert found[0].rule == "schema" and found[0].resource == "Deployment/orders"
+    assert found[0].rule == "schema"
+    assert found[0].resource == "Deployment/orders"
     assert "readinesProbe" in found[0].message
     good[2]["spec"]["ports"][1]["port"] = "grpc"
     assert _paths(k8s.schema_findings(good[2])) == ["spec.ports.1.port"]
@@ -131,8 +134,11 @@ def test_schema_finds_a_misspelt_field_and_a_wrong_type(good: list[dict[str, Any
 def test_schema_finds_an_unknown_kind(good: list[dict[str, Any]]) -> None:
     good[2]["apiVersion"] = "apps/v1"  # Service is core v1
     found = k8s.schema_findings(good[2])
-    assert len(found) == 1 and found[0].path == "" and found[0].rule == "schema"
-    assert "Service" in found[0].message and "apps/v1" in found[0].message
+    assert len(found) == 1
+    assert found[0].path == ""
+    assert found[0].rule == "schema"
+    assert "Service" in found[0].message
+    assert "apps/v1" in found[0].message
 
 
 def test_rules_run_only_on_resources_that_pass_the_schema(good: list[dict[str, Any]]) -> None:
@@ -178,8 +184,12 @@ def test_a_probe_on_a_port_the_container_lacks(good: list[dict[str, Any]], port:
 
 
 def test_probes_are_for_servers_and_their_main_containers(good: list[dict[str, Any]]) -> None:
-    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"},
-           "spec": {"template": good[1]["spec"]["template"]}}
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "migrate"},
+        "spec": {"template": good[1]["spec"]["template"]},
+    }
     del _container(good)["livenessProbe"]
     assert k8s.probes_findings(job) == [], "a Job runs to completion: no probes"
     assert k8s.probes_findings(good[0]) == []
@@ -196,7 +206,8 @@ def test_requests_and_limits(good: list[dict[str, Any]]) -> None:
     del pod["initContainers"][0]["resources"]
     found = k8s.resources_findings(good[1])
     assert _paths(found) == [f"{C0}.resources", f"{INIT0}.resources"]
-    assert "limits.memory" in found[0].message and "requests.cpu" not in found[0].message
+    assert "limits.memory" in found[0].message
+    assert "requests.cpu" not in found[0].message
 
 
 def test_non_root_from_the_pod_or_the_container(good: list[dict[str, Any]]) -> None:
@@ -244,8 +255,12 @@ def test_no_secret_in_a_config_map(good: list[dict[str, Any]]) -> None:
 
 
 def test_no_committed_secret_values() -> None:
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
-              "stringData": {"jwt-secret": "hunter2"}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s"},
+        "stringData": {"jwt-secret": "hunter2"},
+    }
     assert _paths(k8s.secrets_findings(secret)) == ["stringData"]
     secret = {**secret, "stringData": {}, "data": {"jwt-secret": "aHVudGVyMg=="}}
     assert _paths(k8s.secrets_findings(secret)) == ["data"]
@@ -274,7 +289,8 @@ def test_a_service_port_the_pods_lack(good: list[dict[str, Any]]) -> None:
     good[2]["spec"]["ports"][1]["port"] = 9000  # no targetPort: the port itself
     found = k8s.selectors_findings(good)
     assert [(f.resource, f.path) for f in found] == [
-        ("Service/orders", "spec.ports.0"), ("Service/orders", "spec.ports.1")
+        ("Service/orders", "spec.ports.0"),
+        ("Service/orders", "spec.ports.1"),
     ]
 
 

@@ -25,11 +25,29 @@ def _problems(env: dict[str, str], secrets_dir: Path) -> list[str]:
 
 
 def test_secret_names() -> None:
-    for name in ("JWT_SECRET", "POSTGRES_PASSWORD", "GITHUB_TOKEN", "apiKey", "PRIVATE_KEY",
-                 "db-passwd", "AWS_CREDENTIALS", "dbPassword", "secret"):
+    for name in (
+        "JWT_SECRET",
+        "POSTGRES_PASSWORD",
+        "GITHUB_TOKEN",
+        "apiKey",
+        "PRIVATE_KEY",
+        "db-passwd",
+        "AWS_CREDENTIALS",
+        "dbPassword",
+        "secret",
+    ):
         assert tf.is_secret_name(name), f"{name} names a secret (see the docstring's words)"
-    for name in ("PORT", "LOG_LEVEL", "KEY_ID", "MONKEY", "SECRETS_DIR", "DATABASE_URL", "",
-                 "PWD", "TOKENIZER"):
+    for name in (
+        "PORT",
+        "LOG_LEVEL",
+        "KEY_ID",
+        "MONKEY",
+        "SECRETS_DIR",
+        "DATABASE_URL",
+        "",
+        "PWD",
+        "TOKENIZER",
+    ):
         assert not tf.is_secret_name(name), (
             f"{name!r} is not a secret name: only whole words count (KEY only as the last one)"
         )
@@ -39,8 +57,13 @@ def test_password_in_url() -> None:
     assert tf.password_in_url(DB) == "s3cret-pw"
     assert tf.password_in_url("redis://:pw@cache:6379/0") == "pw", "a password without a user"
     assert tf.password_in_url("amqp://guest:${RABBIT_PASSWORD}@mq/") == "${RABBIT_PASSWORD}"
-    for value in ("postgresql://shop@db/shop", "redis://cache:6379/0", "hunter2", "",
-                  "http://[::1/broken"):
+    for value in (
+        "postgresql://shop@db/shop",
+        "redis://cache:6379/0",
+        "hunter2",
+        "",
+        "http://[::1/broken",
+    ):
         assert tf.password_in_url(value) is None, f"{value!r} carries no password"
 
 
@@ -56,11 +79,19 @@ def test_defaults_fill_what_is_not_set(tmp_path: Path) -> None:
 
 
 def test_values_are_parsed_and_normalised(tmp_path: Path) -> None:
-    env = _env(APP_ENV="production", PORT=" 8080 ", LOG_LEVEL="warning", DEBUG="Off",
-               REDIS_URL="redis://cache:6379/1")
+    env = _env(
+        APP_ENV="production",
+        PORT=" 8080 ",
+        LOG_LEVEL="warning",
+        DEBUG="Off",
+        REDIS_URL="redis://cache:6379/1",
+    )
     settings = tf.load_settings(env, secrets_dir=tmp_path)
     assert (settings.environment, settings.port, settings.log_level, settings.debug) == (
-        "production", 8080, "WARNING", False
+        "production",
+        8080,
+        "WARNING",
+        False,
     ), "PORT is an int, LOG_LEVEL upper-case, DEBUG a bool"
     assert settings.redis_url == "redis://cache:6379/1"
 
@@ -70,8 +101,10 @@ def test_an_empty_variable_counts_as_unset(tmp_path: Path) -> None:
     assert (settings.port, settings.log_level, settings.debug) == (8000, "INFO", False)
 
 
-@pytest.mark.parametrize(("port", "ok"), [("1", True), ("65535", True), ("0", False),
-                                           ("65536", False), ("80a", False), ("-1", False)])
+@pytest.mark.parametrize(
+    ("port", "ok"),
+    [("1", True), ("65535", True), ("0", False), ("65536", False), ("80a", False), ("-1", False)],
+)
 def test_port_range(port: str, ok: bool, tmp_path: Path) -> None:
     if ok:
         assert tf.load_settings(_env(PORT=port), secrets_dir=tmp_path).port == int(port)
@@ -90,8 +123,13 @@ def test_parse_bool() -> None:
 
 
 def test_every_problem_is_reported_at_once_without_secret_values(tmp_path: Path) -> None:
-    env = {"PORT": "http", "LOG_LEVEL": "LOUD", "DEBUG": "perhaps", "JWT_SECRET": "short-s3cret",
-           "APP_ENV": "staging"}
+    env = {
+        "PORT": "http",
+        "LOG_LEVEL": "LOUD",
+        "DEBUG": "perhaps",
+        "JWT_SECRET": "short-s3cret",
+        "APP_ENV": "staging",
+    }
     with pytest.raises(tf.ConfigError) as caught:
         tf.load_settings(env, secrets_dir=tmp_path)
     problems = caught.value.problems
@@ -129,34 +167,48 @@ def test_secret_sources_in_conflict_or_missing(tmp_path: Path) -> None:
     secret_file = tmp_path / "jwt.txt"
     secret_file.write_text(JWT)
     with pytest.raises(tf.ConfigError, match="not both"):
-        tf.read_secret({"JWT_SECRET": JWT, "JWT_SECRET_FILE": str(secret_file)}, "JWT_SECRET",
-                       secrets_dir=tmp_path)
+        tf.read_secret(
+            {"JWT_SECRET": JWT, "JWT_SECRET_FILE": str(secret_file)},
+            "JWT_SECRET",
+            secrets_dir=tmp_path,
+        )
     missing = tmp_path / "nope.txt"
     with pytest.raises(tf.ConfigError) as caught:
         tf.read_secret({"JWT_SECRET_FILE": str(missing)}, "JWT_SECRET", secrets_dir=tmp_path)
-    assert "JWT_SECRET_FILE" in str(caught.value) and str(missing) in str(caught.value)
+    assert "JWT_SECRET_FILE" in str(caught.value)
+    assert str(missing) in str(caught.value)
     assert tf.read_secret({}, "JWT_SECRET", secrets_dir=tmp_path) is None
-    assert tf.read_secret({"JWT_SECRET": "", "JWT_SECRET_FILE": str(secret_file)}, "JWT_SECRET",
-                          secrets_dir=tmp_path) == JWT, "an empty JWT_SECRET counts as unset"
+    assert (
+        tf.read_secret(
+            {"JWT_SECRET": "", "JWT_SECRET_FILE": str(secret_file)},
+            "JWT_SECRET",
+            secrets_dir=tmp_path,
+        )
+        == JWT
+    ), "an empty JWT_SECRET counts as unset"
 
 
 def test_secrets_never_print(tmp_path: Path) -> None:
     settings = tf.load_settings(_env(), secrets_dir=tmp_path)
     shown = repr(settings) + str(settings.jwt_secret) + f"{settings.database_url}"
-    assert JWT not in shown and "s3cret-pw" not in shown, "repr and str hide a Secret's value"
+    assert JWT not in shown, "repr and str hide a Secret's value"
+    assert "s3cret-pw" not in shown, "repr and str hide a Secret's value"
     assert repr(tf.Secret("x")) == "Secret('**********')"
-    assert tf.Secret("a") == tf.Secret("a") and tf.Secret("a") != tf.Secret("b")
+    assert tf.Secret("a") == tf.Secret("a")
+    assert tf.Secret("a") != tf.Secret("b")
 
 
 def test_production_refuses_debug_and_dev_only_secrets(tmp_path: Path) -> None:
     dev_jwt = "dev-only-" + "x" * 32
     dev_db = "postgresql://shop:dev-only-pw@db/shop"
-    problems = _problems(_env(APP_ENV="production", DEBUG="1", JWT_SECRET=dev_jwt,
-                              DATABASE_URL=dev_db), tmp_path)
+    problems = _problems(
+        _env(APP_ENV="production", DEBUG="1", JWT_SECRET=dev_jwt, DATABASE_URL=dev_db), tmp_path
+    )
     for variable in ("DEBUG", "JWT_SECRET", "DATABASE_URL"):
         assert any(variable in p for p in problems), (
             f"production refuses debug and dev-only secrets: nothing about {variable}"
         )
-    settings = tf.load_settings(_env(DEBUG="1", JWT_SECRET=dev_jwt, DATABASE_URL=dev_db),
-                                secrets_dir=tmp_path)
+    settings = tf.load_settings(
+        _env(DEBUG="1", JWT_SECRET=dev_jwt, DATABASE_URL=dev_db), secrets_dir=tmp_path
+    )
     assert settings.debug is True, "development allows both"
