@@ -192,10 +192,7 @@ def is_safe_secret_value(value: str) -> bool:
     file: the whole value is one interpolation (``${JWT_SECRET}``, ``${JWT_SECRET:?set it}``,
     ``$JWT_SECRET``); a default (``${X:-...}``, ``${X-...}``) is allowed only when it starts
     with DEV_ONLY_PREFIX, so it says it is not for production."""
-    match = INTERPOLATION.fullmatch(value.strip())
-    if not match:
-        return False
-    return True
+    return INTERPOLATION.fullmatch(value.strip()) is not None
 
 
 def _volume_sources(service: dict[str, Any]) -> Iterator[tuple[int, str]]:
