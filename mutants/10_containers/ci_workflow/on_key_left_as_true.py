@@ -291,8 +291,12 @@ def timeout_findings(document: dict[str, Any]) -> list[Finding]:
     findings: list[Finding] = []
     for job_name, job in document["jobs"].items():
         minutes = (job or {}).get("timeout-minutes")
-        valid = isinstance(minutes, int | float) and not isinstance(minutes, bool)
-        if not valid or not 1 <= minutes <= MAX_TIMEOUT_MINUTES:
+        in_range = (
+            isinstance(minutes, int | float)
+            and not isinstance(minutes, bool)  # YAML's true is an int to Python
+            and 1 <= minutes <= MAX_TIMEOUT_MINUTES
+        )
+        if not in_range:
             findings.append(
                 Finding(
                     f"jobs.{job_name}.timeout-minutes",
