@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 if "jsonschema" not in sys.modules:
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
     try:
@@ -18,3 +20,13 @@ if "jsonschema" not in sys.modules:
     finally:
         if sys.modules.get("rfc3987_syntax", object()) is None:
             del sys.modules["rfc3987_syntax"]
+
+
+@pytest.fixture(autouse=True)
+def _run_in_an_empty_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test runs in an empty folder of its own: a checker that writes files (given text
+    through its ``content`` setter, DockerfileParser writes ./Dockerfile) leaves nothing in the
+    lab. The tests find the lab's own files by absolute paths."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

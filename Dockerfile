@@ -1,2 +1,0 @@
-ARG V=1
-FROM python:3.11.9
