@@ -32,6 +32,8 @@ DEV_ONLY_PREFIX = "dev-only"
 SECRET_WORDS = frozenset(
     {"SECRET", "PASSWORD", "PASSWD", "TOKEN", "APIKEY", "CREDENTIAL", "CREDENTIALS"}
 )
+# Splits a name into words (given): at every run of characters that are not letters or
+# digits, and where a lower-case letter or a digit is followed by an upper-case letter.
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 

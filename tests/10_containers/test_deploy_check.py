@@ -233,10 +233,11 @@ def test_each_problem_is_filed_under_its_file(lab: Path) -> None:
     (lab / "capstone/compose.yaml").write_text(COMPOSE.replace("redis:7.4-alpine", "redis"))
     (lab / "capstone/k8s/service.yaml").write_text(SERVICE.replace("app: gateway", "app: gw"))
     report = deploy.check_deployment(lab)
-    assert report["capstone/Dockerfile"] == [
-        "line 8: [non-root] the final stage has no USER: the service would run as root; "
-        "add an unprivileged user and switch to it"
-    ], "a Dockerfile finding reads 'line N: [rule] message'"
+    dockerfile = report["capstone/Dockerfile"]
+    assert len(dockerfile) == 1, dockerfile
+    assert dockerfile[0].startswith("line 8: [non-root] "), (
+        "a Dockerfile finding reads 'line N: [rule] message'"
+    )
     assert len(report["capstone/compose.yaml"]) == 1
     assert report["capstone/compose.yaml"][0].startswith("services.redis.image: [images] ")
     assert report["capstone/k8s/deployment.yaml"] == [], (

@@ -166,8 +166,8 @@ def services_findings(document: dict[str, Any]) -> list[Finding]:
       only once the service is healthy;
     - has an image with a version tag or a digest (``pin_level >= PinLevel.FLOATING``).
 
-    Path ``jobs.<job>.services`` for a missing service, ``jobs.<job>.services.<key>``
-    otherwise.
+    Path ``jobs.<job>.services`` for a missing service (its message names the image:
+    "rabbitmq"), ``jobs.<job>.services.<key>`` otherwise.
     """
     findings: list[Finding] = []
     for job_name in ci_jobs(document):

@@ -154,7 +154,8 @@ def parse_copy(instruction: Instruction) -> CopySpec:
     Both forms: shell form ``COPY --chown=app:app a b ./dest/`` and JSON form
     ``COPY ["a b", "dest"]``. Flags (``--from=``, ``--chown=``, ``--chmod=``, ``--link``)
     come first and are not sources; only ``--from`` is kept. Raises DockerfileError for
-    another instruction, or when there is not at least one source and a destination.
+    another instruction, or when there is not at least one source and a destination; the
+    message starts with the instruction's line: "line 7: ...".
     """
     if instruction.keyword not in {"COPY", "ADD"}:
         raise DockerfileError(f"line {instruction.line}: {instruction.keyword} is not COPY/ADD")

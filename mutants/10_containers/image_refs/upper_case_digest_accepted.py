@@ -60,10 +60,11 @@ def parse_image_ref(ref: str) -> ImageRef:
       ``ghcr.io/org/app``); otherwise it is part of the repository (``astral-sh/uv``).
     - The tag follows the last ``:`` after the last ``/`` (a registry's port is not a tag);
       the digest follows ``@``.
-    - Raises ImageRefError (a ValueError) for: an empty or blank reference, or one with
-      whitespace ("whitespace"); a repository component that is not lower-case letters and
-      digits joined by ``.``, ``_``, ``__`` or dashes ("repository"); a tag that does not
-      match TAG ("tag"); a digest that does not match DIGEST ("digest").
+    - Raises ImageRefError (a ValueError), whose message says what is wrong, for: an empty
+      or blank reference ("empty"), or one with whitespace ("whitespace"); a repository
+      component that is not lower-case letters and digits joined by ``.``, ``_``, ``__`` or
+      dashes ("repository"); a tag that does not match TAG ("tag"); a digest that does not
+      match DIGEST ("digest").
     """
     if not ref or not ref.strip():
         raise ImageRefError("an image reference cannot be empty")

@@ -224,7 +224,8 @@ def probes_findings(resource: dict[str, Any]) -> list[Finding]:
 def resources_findings(resource: dict[str, Any]) -> list[Finding]:
     """Each container and init container of a workload sets ``resources.requests`` and
     ``resources.limits``, each with every name of RESOURCE_NAMES. One finding per container
-    that misses any, path ``<container path>.resources``, naming what is missing."""
+    that misses any, path ``<container path>.resources``, naming each missing one as
+    ``requests.cpu``, ``limits.memory``... (and only those)."""
     findings: list[Finding] = []
     for path, container in containers(resource):
         resources = container.get("resources") or {}
