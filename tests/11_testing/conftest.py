@@ -216,8 +216,7 @@ class Grader:
             caught, total = self.caught_count()
             pytest.fail(
                 f"your tests let a bug through: {chaff.description} Your test file catches "
-                f"{caught} of {total} bugs: write a test that a {self.subject} with this bug "
-                "fails.",
+                f"{caught} of {total} bugs: add a test that fails on this one.",
                 pytrace=False,
             )
 
