@@ -19,7 +19,8 @@ from journey.sandbox import copy_lab
 LESSON = "11_testing"
 SUBJECTS = ("slug", "cart", "kvstore", "reminders", "rates_client", "fieldcodec", "catalog_api")
 GIVEN = (*SUBJECTS, "shop_api", "storefront")  # the modules a learner reads, and does not edit
-SILENT = MUTANTS_DIR / LESSON / "slug_test" / "asserts_nothing.py"
+# a test file that asserts nothing (its calls crash on none of the planted bugs, either)
+SILENT = MUTANTS_DIR / LESSON / "fieldcodec_test" / "asserts_nothing.py"
 pytestmark = pytest.mark.timeout(240)
 
 
@@ -49,15 +50,15 @@ def test_every_wheat_and_chaff_says_what_it_is(subject: str, request: pytest.Fix
 def test_a_file_that_asserts_nothing_catches_no_bug(request: pytest.FixtureRequest) -> None:
     conftest = request.getfixturevalue("grader_parts")
     grader = conftest.Grader(
-        find_exercise("11.1"),
-        "slug",
+        find_exercise("11.6"),
+        "fieldcodec",
         request.getfixturevalue("test_runner"),
         request.getfixturevalue("hypothesis_home"),
         test_file=SILENT,
     )
-    for wheat in conftest.implementations("slug", "wheat"):
+    for wheat in conftest.implementations("fieldcodec", "wheat"):
         grader.passes(wheat)  # it passes everywhere: that alone proves nothing
-    chaffs = conftest.implementations("slug", "chaff")
+    chaffs = conftest.implementations("fieldcodec", "chaff")
     for chaff in chaffs:
         with pytest.raises(pytest.fail.Exception) as failure:
             grader.catches(chaff)
@@ -70,7 +71,7 @@ def test_a_file_that_asserts_nothing_catches_no_bug(request: pytest.FixtureReque
 
 def test_journey_check_reports_it_as_not_done(tmp_path: Path) -> None:
     lab = copy_lab(tmp_path / "lab")
-    shutil.copy2(SILENT, lab / "exercises" / LESSON / "slug_test.py")
+    shutil.copy2(SILENT, lab / "exercises" / LESSON / "fieldcodec_test.py")
     result = subprocess.run(
         [sys.executable, "-m", "journey", "check", "11"],
         cwd=lab,
@@ -81,5 +82,5 @@ def test_journey_check_reports_it_as_not_done(tmp_path: Path) -> None:
     )
     output = " ".join(result.stdout.split())
     assert result.returncode != 0, "the lesson is not done"
-    assert "11.1 Test slugify in progress, 2/6 tests" in output, output
+    assert "11.6 Test a codec with properties (Hypothesis) in progress, 2/6 tests" in output, output
     assert "catches 0 of 4 bugs" in output, output

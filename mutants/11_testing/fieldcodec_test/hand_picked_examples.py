@@ -11,9 +11,9 @@ from journey.targets import load
 fieldcodec = load(__file__, "fieldcodec")
 
 # Every list of text: empty or not, empty strings, any character but lone surrogates.
-FIELDS = st.lists(st.text())
+_FIELDS = st.lists(st.text())
 # derandomize: the same examples on every run (and no example database), as a CI needs.
-CHECKED = settings(max_examples=50, derandomize=True, deadline=None)
+_CHECKED = settings(max_examples=50, derandomize=True, deadline=None)
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -33,7 +34,7 @@ def _client(
     api: Callable[[httpx.Request], httpx.Response],
     slept: list[float] | None = None,
     **options: int,
-) -> object:
+) -> Any:
     http = httpx.Client(transport=httpx.MockTransport(api))
     sleep = slept.append if slept is not None else _no_sleep
     return rates_client.RatesClient(BASE_URL, API_KEY, client=http, sleep=sleep, **options)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import unittest
 from datetime import date, timedelta
+from typing import Any
 from unittest import mock
 
 from journey.targets import load
@@ -36,7 +37,7 @@ class SendRemindersTest(unittest.TestCase):
         # compare equal.
         self.mailer = mock.Mock()
 
-    def _invoice(self, invoice_id: str = "INV-1", **fields: object) -> object:
+    def _invoice(self, invoice_id: str = "INV-1", **fields: Any) -> Any:
         return reminders.Invoice(invoice_id, f"{invoice_id.lower()}@example.test", _DUE, **fields)
 
     def test_reminds_an_invoice_7_days_overdue(self) -> None:
