@@ -326,13 +326,8 @@ class WorkerProcess:
         return self.log.read_text(encoding="utf-8", errors="replace")[-3000:]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                # cold shutdown: the tests have their results, nothing is worth waiting for
-                os.killpg(self.process.pid, signal.SIGQUIT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=5)
-        # whatever is left of the group (pool children of a killed worker) goes too
+        """Kills the worker and its pool processes. The test has its results by then, and
+        whatever the worker left in Redis goes with the test's key prefix."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):

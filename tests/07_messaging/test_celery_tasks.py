@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 
 import pytest
 
@@ -68,50 +67,35 @@ def test_the_app_is_isolated_and_acknowledges_late(names) -> None:
 
 
 @pytest.mark.timeout(90)
-def test_a_real_worker_retries_then_succeeds_or_gives_up(redis_space, names, celery_worker):
+def test_a_real_worker_retries_gives_up_and_survives_a_crash(redis_space, names, celery_worker):
+    """One worker process, three orders: busy twice then fine; busy for good; and one whose
+    first attempt kills the pool process that runs it."""
     prefix, queue = names
     app = tasks.make_app(redis_space.url, key_prefix=prefix, queue=queue)
     mailer = tasks.FlakyMailer(redis_space.client, prefix)
-    mailer.fail_next("o-1", 2)  # busy twice, then fine
-    mailer.fail_next("o-2", 99)  # busy for good
+    mailer.fail_next("o-1", 2)
+    mailer.fail_next("o-2", 99)
+    mailer.crash_next("o-3")
     worker = celery_worker(redis_space.url, prefix, queue)
     try:
         started = time.monotonic()
-        ok = app.send_task(tasks.RECEIPT_TASK, args=["o-1"])
-        hopeless = app.send_task(tasks.RECEIPT_TASK, args=["o-2"])
-        assert wait_for(ok, worker) == "receipt sent for o-1", worker.output()
-        wait_for(hopeless, worker)
+        results = {o: app.send_task(tasks.RECEIPT_TASK, args=[o]) for o in ("o-1", "o-2", "o-3")}
+        outcomes = {order: wait_for(result, worker) for order, result in results.items()}
         elapsed = time.monotonic() - started
     finally:
         app.close()
+    assert outcomes["o-1"] == "receipt sent for o-1", outcomes
     assert mailer.attempts("o-1") == 3, "two failures, then the third attempt succeeds"
-    assert ok.state == "SUCCESS"
-    assert hopeless.state == "FAILURE", "after MAX_RETRIES retries the task fails for good"
+    assert results["o-2"].state == "FAILURE", "after MAX_RETRIES retries the task fails for good"
     assert mailer.attempts("o-2") == tasks.MAX_RETRIES + 1, (
         f"one try plus {tasks.MAX_RETRIES} retries, got {mailer.attempts('o-2')}"
     )
-    assert mailer.sent() == {"o-1"}
+    assert mailer.attempts("o-3") == 2, (
+        f"the pool process died during attempt 1 of o-3; attempts: {mailer.attempts('o-3')}"
+    )
+    assert outcomes["o-3"] == "receipt sent for o-3", (
+        "with acks_late and reject_on_worker_lost, the message of a task whose worker process "
+        f"died goes back to the queue and runs again; got {outcomes['o-3']!r}"
+    )
+    assert mailer.sent() == {"o-1", "o-3"}
     assert elapsed < RESULT_DEADLINE, "retries wait fractions of a second, not whole seconds"
-
-
-@pytest.mark.timeout(90)
-def test_a_task_whose_worker_dies_runs_again(redis_space, names, celery_worker) -> None:
-    prefix, queue = names
-    app = tasks.make_app(redis_space.url, key_prefix=prefix, queue=queue)
-    mailer = tasks.FlakyMailer(redis_space.client, prefix)
-    order = f"o-{uuid.uuid4().hex[:6]}"
-    mailer.crash_next(order)  # the first attempt kills the process running it
-    worker = celery_worker(redis_space.url, prefix, queue)
-    try:
-        result = app.send_task(tasks.RECEIPT_TASK, args=[order])
-        outcome = wait_for(result, worker)
-    finally:
-        app.close()
-    assert mailer.attempts(order) == 2, (
-        f"the process died during attempt 1; attempts: {mailer.attempts(order)}"
-    )
-    assert outcome == f"receipt sent for {order}", (
-        "with acks_late and reject_on_worker_lost, the message of a task whose worker died "
-        f"goes back to the queue and runs again; got {outcome!r}"
-    )
-    assert mailer.sent() == {order}

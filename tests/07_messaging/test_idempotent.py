@@ -18,8 +18,7 @@ CONSUMER = "billing"
 @pytest.fixture
 def ledger(pg_conn: psycopg.Connection) -> psycopg.Connection:
     """processed_messages plus a table the effects write to."""
-    idempotent.create_schema(pg_conn)
-    idempotent.create_schema(pg_conn)  # twice: it must be idempotent too
+    pg_conn.execute(idempotent.SCHEMA_SQL)
     pg_conn.execute("CREATE TABLE credits (message_id text NOT NULL, amount int NOT NULL)")
     return pg_conn
 
@@ -34,6 +33,17 @@ def credit(message_id: str, amount: int = 10):
 def credits(conn: psycopg.Connection) -> dict[str, int]:
     rows = conn.execute("SELECT message_id, count(*) FROM credits GROUP BY message_id")
     return dict(rows.fetchall())
+
+
+def test_create_schema_makes_the_table_and_can_run_twice(pg_conn) -> None:
+    idempotent.create_schema(pg_conn)
+    idempotent.create_schema(pg_conn)
+    columns = pg_conn.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = 'processed_messages' AND table_schema = current_schema() "
+        "ORDER BY ordinal_position"
+    ).fetchall()
+    assert [c[0] for c in columns] == ["consumer", "message_id", "processed_at"]
 
 
 def test_a_message_delivered_twice_has_its_effect_once(ledger) -> None:
