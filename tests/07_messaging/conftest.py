@@ -35,8 +35,11 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from sqlalchemy.orm import Session, sessionmaker
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+from journey.catalog import ROOT, TESTS_DIR
+
+# the launcher is found through the lab's own paths, so this conftest also works when copied
+# next to another test file (test_nothing_left_behind.py does that)
+CELERY_LAUNCHER = TESTS_DIR / "07_messaging" / "celery_worker.py"
 START_DEADLINE_SECONDS = 20.0
 
 
@@ -310,7 +313,7 @@ class WorkerProcess:
             self.process = subprocess.Popen(
                 [
                     sys.executable,
-                    str(HERE / "celery_worker.py"),
+                    str(CELERY_LAUNCHER),
                     redis_url,
                     key_prefix,
                     queue,

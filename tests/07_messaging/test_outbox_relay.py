@@ -42,9 +42,11 @@ class Clock:
 
 @pytest.fixture
 def outbox(sessions, execute_script, reference_consumer):
-    execute_script(sessions, relay_module.SCHEMA_SQL)
-    execute_script(sessions, relay_module.SCHEMA_SQL)  # IF NOT EXISTS: safe to run twice
-    execute_script(sessions, reference_consumer.SCHEMA_SQL)
+    # twice: IF NOT EXISTS makes it safe to run again; then the reference consumer's tables
+    ddl = ";".join(
+        [relay_module.SCHEMA_SQL, relay_module.SCHEMA_SQL, reference_consumer.SCHEMA_SQL]
+    )
+    execute_script(sessions, ddl)
     return sessions
 
 
@@ -371,17 +373,25 @@ def test_two_relays_at_once_lose_nothing_and_publish_nothing_twice(
     outbox, streams, redis_space, open_redis, reference_consumer, effects_per_event, eventually
 ) -> None:
     stream = streams("orders")
-    first = place_orders(outbox, 150)
+    first = place_orders(outbox, 100)
     more: list[str] = []
 
     async def main():
         async with open_redis(redis_space.url) as one, open_redis(redis_space.url) as two:
             relays = [
-                make_relay(outbox, one, stream, name="relay-a", batch_size=20, poll_seconds=0.05),
-                make_relay(outbox, two, stream, name="relay-b", batch_size=20, poll_seconds=0.05),
+                make_relay(
+                    outbox,
+                    redis,
+                    stream,
+                    name=name,
+                    batch_size=25,
+                    poll_seconds=0.05,
+                    recheck_seconds=0.3,
+                )
+                for name, redis in (("relay-a", one), ("relay-b", two))
             ]
             tasks = [asyncio.create_task(relay.run()) for relay in relays]
-            writer = threading.Thread(target=lambda: more.extend(place_orders(outbox, 50)))
+            writer = threading.Thread(target=lambda: more.extend(place_orders(outbox, 30)))
             writer.start()  # orders keep coming while both relays work
             try:
                 await asyncio.to_thread(writer.join, 60)
@@ -531,8 +541,8 @@ async def _length_or_zero(redis, stream: str) -> int:
     ("option", "value"),
     [("batch_size", 0), ("lease_seconds", 0), ("poll_seconds", 0), ("recheck_seconds", -1)],
 )
-def test_a_bad_configuration_is_refused(outbox, option, value) -> None:
+def test_a_bad_configuration_is_refused(option, value) -> None:
     with pytest.raises(ValueError, match=option):
         relay_module.OutboxRelay(
-            sessions=outbox, redis=None, stream="s", group="g", **{option: value}
+            sessions=None, redis=None, stream="s", group="g", **{option: value}
         )

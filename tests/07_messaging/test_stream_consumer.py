@@ -100,9 +100,9 @@ def processed(sessions) -> list[tuple[str, str, datetime]]:
 
 @pytest.fixture
 def tables(sessions, execute_script):
-    execute_script(sessions, consumer_module.SCHEMA_SQL)
-    execute_script(sessions, consumer_module.SCHEMA_SQL)  # IF NOT EXISTS: safe to run twice
-    execute_script(sessions, NOTIFICATIONS_SQL)
+    # twice: IF NOT EXISTS makes it safe to run again
+    ddl = ";".join([consumer_module.SCHEMA_SQL, consumer_module.SCHEMA_SQL, NOTIFICATIONS_SQL])
+    execute_script(sessions, ddl)
     return sessions
 
 
@@ -508,10 +508,20 @@ def test_an_entry_delivered_too_often_is_dead_lettered_unprocessed(
     assert "delivered 10 times" in letters[0]["reason"], letters[0]
 
 
-def test_a_bad_configuration_is_refused(make, redis_space) -> None:
-    for option in ("batch_size", "block_ms", "claim_idle_ms", "max_deliveries"):
-        with pytest.raises(ValueError, match=option):
-            make(redis=None, **{option: 0})
+@pytest.mark.parametrize("option", ["batch_size", "block_ms", "claim_idle_ms", "max_deliveries"])
+def test_a_bad_configuration_is_refused(option) -> None:
+    with pytest.raises(ValueError, match=option):
+        consumer_module.StreamConsumer(
+            sessions=None,
+            redis=None,
+            stream="orders",
+            group=GROUP,
+            consumer="c1",
+            handler=notify,
+            decode=decode,
+            dead_letter_stream="dead",
+            **{option: 0},
+        )
 
 
 # -- stage 3: run --------------------------------------------------------------------------
