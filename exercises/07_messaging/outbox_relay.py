@@ -89,6 +89,14 @@ def add_to_outbox(session: Session, *, event_id: UUID | str, type: str, body: by
     raise NotImplementedError("07.8: INSERT INTO outbox (event_id, type, body) on the session")
 
 
+def _refuse_bad_options(
+    batch_size: int, lease_seconds: float, recheck_seconds: float, poll_seconds: float
+) -> None:
+    """ValueError, naming the option, for batch_size < 1, lease_seconds <= 0,
+    recheck_seconds < 0 or poll_seconds <= 0."""
+    raise NotImplementedError("07.8: check the four options")
+
+
 @dataclass(frozen=True)
 class RelayReport:
     """What one pass did: rows claimed; published for the first time; published again after
@@ -119,8 +127,7 @@ class OutboxRelay:
         poll_seconds: float = 0.5,
         maxlen: int | None = None,
     ) -> None:
-        # 07.8: refuse a bad batch_size, lease_seconds, recheck_seconds or poll_seconds with
-        # a ValueError that names the option (see the module docstring).
+        _refuse_bad_options(batch_size, lease_seconds, recheck_seconds, poll_seconds)
         self.sessions = sessions
         self.redis = redis
         self.stream = stream

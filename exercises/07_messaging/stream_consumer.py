@@ -81,6 +81,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _refuse_bad_options(**options: int) -> None:
+    """ValueError, naming the option, for any option below 1."""
+    raise NotImplementedError("07.7: check that every option is at least 1")
+
+
 class StreamConsumer:
     """One member of a consumer group; see the module docstring for the interface."""
 
@@ -104,8 +109,12 @@ class StreamConsumer:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        # 07.7: refuse claim_idle_ms, max_deliveries, batch_size or block_ms below 1 with a
-        # ValueError that names the option.
+        _refuse_bad_options(
+            claim_idle_ms=claim_idle_ms,
+            max_deliveries=max_deliveries,
+            batch_size=batch_size,
+            block_ms=block_ms,
+        )
         self.sessions = sessions
         self.redis = redis
         self.stream = stream
