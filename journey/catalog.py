@@ -19,6 +19,9 @@ EXERCISES_DIR = ROOT / "exercises"
 SOLUTIONS_DIR = ROOT / "solutions"
 TESTS_DIR = ROOT / "tests"
 NOTEBOOKS_DIR = ROOT / "notebooks"
+MUTANTS_DIR = ROOT / "mutants"
+# The two trees a lesson's modules can be loaded from (see journey.targets).
+TREES: dict[str, Path] = {"exercises": EXERCISES_DIR, "solutions": SOLUTIONS_DIR}
 
 Difficulty = Literal["warm-up", "core", "capstone"]
 ServiceName = Literal["postgres", "redis", "rabbitmq"]
@@ -67,7 +70,7 @@ class Exercise:
 
     def source(self, target: str) -> Path:
         """The exercise's file (or package folder) under ``exercises/`` or ``solutions/``."""
-        base = (EXERCISES_DIR if target == "exercises" else SOLUTIONS_DIR) / self.lesson_folder
+        base = TREES[target] / self.lesson_folder
         package = base / self.module
         return package if package.is_dir() else base / f"{self.module}.py"
 

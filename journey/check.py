@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from journey.catalog import ROOT, Exercise, Lesson, exercise_for_test_file
 from journey.targets import TARGET_ENV
+from journey.testrun import short_message
 
 # Plugins installed in the environment that a lesson check does not need; loading them
 # would more than double the start-up time.
@@ -95,22 +95,6 @@ class ExerciseReport:
         return ""
 
 
-def _short_message(report: pytest.TestReport | pytest.CollectReport) -> str:
-    """The line a learner needs: the assertion message or exception, not the traceback."""
-    if report.skipped and isinstance(report.longrepr, tuple):
-        return str(report.longrepr[2]).removeprefix("Skipped: ")
-    lines = [line[1:].strip() for line in report.longreprtext.splitlines() if line.startswith("E ")]
-    if isinstance(report, pytest.CollectReport):
-        # An import failure: the exception line ("SyntaxError: ...") and where it happened.
-        errors = [line for line in lines if re.match(r"^\w+(Error|Exception)\b", line)]
-        places = [line for line in lines if line.startswith("File ")]
-        return " ".join(errors[-1:] + places[-1:])[:300] or " ".join(lines[-3:])[:300]
-    if lines:
-        return " ".join(lines[:3])[:300]
-    text = report.longreprtext.strip().splitlines()
-    return text[-1][:300] if text else ""
-
-
 class _Collector:
     """A pytest plugin object that files each test's result under its exercise."""
 
@@ -123,7 +107,7 @@ class _Collector:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed and (target := self._report_for(report.nodeid)):
-            target.collection_error = _short_message(report)
+            target.collection_error = short_message(report)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         target = self._report_for(report.nodeid)
@@ -136,7 +120,7 @@ class _Collector:
                 TestResult(
                     name=name,
                     outcome=report.outcome,
-                    message="" if report.passed else _short_message(report),
+                    message="" if report.passed else short_message(report),
                     not_implemented="NotImplementedError" in text,
                 )
             )

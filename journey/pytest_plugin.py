@@ -1,126 +1,49 @@
-"""The lab's pytest plugin: which tree the tests run against, honest stub verification,
-exercise ids on test items, and the backing-service markers and fixtures.
+"""The lab's pytest plugin (``-p journey.pytest_plugin``, in pyproject.toml's addopts): the
+backing-service markers and fixtures. It registers ``journey.testmodes`` too, which holds the
+test modes (``--solutions``, ``--verify-stubs``, ``--verify-mutants``), the exercise tags and
+the per-test time limits.
 
-Options:
-
-``--solutions``
-    run every test against ``solutions/`` (sets ``JOURNEY_TARGET=solutions``).
-``--verify-stubs``
-    run only the exercise tests, against the untouched stubs in ``exercises/``; a test that
-    *passes* there is reported as a failure, because it cannot tell a finished exercise from
-    an unfinished one.
+Fixtures: ``postgres_database`` (a database for the session), ``postgres_url`` (a fresh schema
+per test), ``redis_space`` (a key prefix per test), ``rabbitmq_url`` and ``rabbit_names``
+(unique queue and exchange names). Nothing they make outlives the test, passed or failed.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from journey import services
-from journey.catalog import CatalogError, Exercise, exercise_for_test_file
-from journey.targets import TARGET_ENV
 
 if TYPE_CHECKING:
     import redis
 
-VERIFY_STUBS = "journey_verify_stubs"
-EXERCISE_KEY = pytest.StashKey[Exercise]()
+pytest_plugins = ["journey.testmodes"]
 TEST_PREFIX = "journey-test"
+# Set by a parent that runs many short pytest sessions (--verify-mutants, journey check --watch):
+# the database every session uses, instead of creating and dropping one each time.
+SESSION_DATABASE_ENV = "JOURNEY_TEST_DATABASE_URL"
+_MOVED_TO_TESTMODES = ("EXERCISE_KEY", "VERIFY_STUBS", "exercise_of")
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("journey", "Python Learning Journey")
-    group.addoption(
-        "--solutions",
-        action="store_true",
-        help="run the tests against solutions/ instead of exercises/",
-    )
-    group.addoption(
-        "--verify-stubs",
-        action="store_true",
-        dest=VERIFY_STUBS,
-        help="run exercise tests against the untouched stubs; any test that passes is an error",
-    )
+def __getattr__(name: str) -> object:
+    """Names that moved to journey.testmodes stay importable from here. (Imported lazily:
+    pytest must register journey.testmodes itself to rewrite its asserts.)"""
+    if name in _MOVED_TO_TESTMODES:
+        from journey import testmodes
+
+        return getattr(testmodes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("solutions") and config.getoption(VERIFY_STUBS):
-        raise pytest.UsageError("--solutions and --verify-stubs exclude each other: pick one.")
-    if config.getoption("solutions"):
-        os.environ[TARGET_ENV] = "solutions"
-    elif config.getoption(VERIFY_STUBS):
-        os.environ[TARGET_ENV] = "exercises"
     for name in services.SERVICES:
         config.addinivalue_line("markers", f"{name}: the test needs a reachable {name}")
-    config.addinivalue_line("markers", "exercise(id): the lesson exercise this test checks")
-
-
-def pytest_report_header(config: pytest.Config) -> str:
-    target = os.environ.get(TARGET_ENV, "exercises")
-    mode = " (verifying that every exercise test fails on the stubs)" if _verifying(config) else ""
-    return f"journey: testing {target}/{mode}"
-
-
-def _verifying(config: pytest.Config) -> bool:
-    return bool(config.getoption(VERIFY_STUBS))
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tags each exercise test with its exercise id and the services that exercise needs."""
-    for item in items:
-        try:
-            exercise = exercise_for_test_file(Path(str(item.path)))
-        except CatalogError as error:
-            raise pytest.UsageError(str(error)) from error
-        if exercise is None:
-            continue
-        item.stash[EXERCISE_KEY] = exercise
-        item.add_marker(pytest.mark.exercise(exercise.id))
-        for name in exercise.services:
-            item.add_marker(getattr(pytest.mark, name))
-    if _verifying(config):
-        kept = [item for item in items if EXERCISE_KEY in item.stash]
-        if items and not kept:
-            raise pytest.UsageError(
-                "--verify-stubs found no exercise tests here: exercise tests live in "
-                "tests/NN_topic/test_<module>.py for a module listed in lesson.toml."
-            )
-        dropped = [item for item in items if EXERCISE_KEY not in item.stash]
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
-
-
-def exercise_of(item: pytest.Item) -> Exercise | None:
-    """The exercise a collected test checks, or None for examples, notebooks and the like."""
-    return item.stash.get(EXERCISE_KEY, None)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
-    if not _verifying(item.config) or call.when != "call" or exercise_of(item) is None:
-        return report
-    exercise = exercise_of(item)
-    assert exercise is not None
-    if report.passed:
-        report.outcome = "failed"
-        report.longrepr = (
-            f"{item.nodeid} passes against the untouched stub of exercise {exercise.id}: "
-            "it cannot tell a finished exercise from an unfinished one. Strengthen it."
-        )
-    elif report.failed:
-        report.outcome = "passed"
-        report.longrepr = None
-    return report
 
 
 def require_service(name: str) -> str:
@@ -160,10 +83,18 @@ def unique_name(purpose: str) -> str:
 
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
-    """A database of its own for this test session, dropped at the end (even after failures)."""
+    """A database of its own for this test session, dropped at the end (even after failures).
+
+    With ``JOURNEY_TEST_DATABASE_URL`` set (by a parent that runs many short sessions, such as
+    ``--verify-mutants`` or ``journey check --watch``), that database is used as it is: the
+    parent made it and drops it.
+    """
     from journey import pg
 
     admin_url = require_service("postgres")
+    if shared := os.environ.get(SESSION_DATABASE_ENV):
+        yield shared
+        return
     pg.drop_orphaned_test_databases(admin_url)
     url = pg.create_test_database(admin_url)
     try:

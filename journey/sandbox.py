@@ -12,15 +12,26 @@ from pathlib import Path
 
 from journey.catalog import ROOT, lessons
 
-COPIED = ("journey", "lessons", "exercises", "solutions", "pyproject.toml", "LEARNING_LOG.md")
+COPIED = (
+    "journey",
+    "lessons",
+    "exercises",
+    "solutions",
+    "mutants",
+    "pyproject.toml",
+    "LEARNING_LOG.md",
+)
 
 
 def copy_lab(target: Path) -> Path:
-    """Copies what a lesson check needs (not the capstone, notebooks or state) into ``target``."""
+    """Copies what a lesson check needs, and the mutants (not the capstone, notebooks or state),
+    into ``target``."""
     ignore = shutil.ignore_patterns("__pycache__", ".journey")
     target.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         source = ROOT / name
+        if not source.exists():
+            continue
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=ignore)
         else:

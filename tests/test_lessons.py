@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from journey.catalog import EXERCISES_DIR, LESSONS_DIR, SOLUTIONS_DIR, Exercise, Lesson, lessons
+from journey.mutation import all_mutants, stray_mutant_paths
 
 README_SECTIONS = (
     "What you will learn",
@@ -28,9 +29,16 @@ def _exercise_params() -> list[object]:
     return [pytest.param(e, id=e.id) for lesson in lessons() for e in lesson.exercises]
 
 
+GENERATED = ("_pb2.py", "_pb2_grpc.py")  # protoc's output: nobody writes or finishes it by hand
+
+
 def _python_files(source: Path) -> dict[str, Path]:
     if source.is_dir():
-        return {str(p.relative_to(source)): p for p in sorted(source.rglob("*.py"))}
+        return {
+            str(p.relative_to(source)): p
+            for p in sorted(source.rglob("*.py"))
+            if not p.name.endswith(GENERATED)
+        }
     return {source.name: source}
 
 
@@ -109,3 +117,13 @@ def test_every_exercise_folder_belongs_to_a_lesson() -> None:
         if tree.exists():
             stray = {p.name for p in tree.iterdir() if p.is_dir()} - known - {"__pycache__"}
             assert not stray, f"{tree.name}/ has folders with no lesson.toml: {sorted(stray)}"
+
+
+def test_every_kept_mutant_names_its_bug_and_belongs_to_an_exercise() -> None:
+    """mutants/NN_topic/<module>/<bug>.py (a folder for a package): see DEVELOPERS.md."""
+    for mutant in all_mutants():
+        assert mutant.description, (
+            f"{mutant.shown}: the first line of its module docstring must name the bug"
+        )
+    stray = [str(path) for path in stray_mutant_paths()]
+    assert not stray, f"these belong to no exercise's mutants: {stray}"
