@@ -42,8 +42,9 @@ rows whose ``lease_until`` is in the future. No transaction is open while the re
 Redis. After the pass, the relay records its results only on rows it still holds
 (``WHERE ... AND lease_owner = name``) and sets ``lease_until`` to ``clock() +
 recheck_seconds`` for rows in flight (published, not finished), so they are checked again no
-sooner than that. If Redis fails during a pass, the relay gives its rows back (clears its
-leases) and the error propagates; if the relay dies mid-pass, its leases run out by themselves.
+sooner than that. If Redis fails during a pass, or the pass is cancelled (the service shuts
+down), the relay gives its rows back (clears its leases) and the error or the cancellation
+propagates; if the relay dies without that chance, its leases run out by themselves.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ class OutboxRelay:
         confirmed rows), the next pass starts at once; otherwise the relay waits for
         :meth:`wake` or ``poll_seconds``. Errors (Redis or PostgreSQL away) are logged and
         retried at the next poll: an ``Exception`` never ends the loop. After :meth:`stop`,
-        one last pass publishes what is ready, then ``run`` returns. Cancellation propagates
-        at once.
+        one last pass publishes what is ready, then ``run`` returns. Cancelled, it gives back
+        the rows of the pass in progress and lets the cancellation propagate.
         """
         raise NotImplementedError("07.8: loop relay_once, wait for wake or the poll, stop")

@@ -420,7 +420,7 @@ def test_two_relays_at_once_lose_nothing_and_publish_nothing_twice(
     assert effects_per_event(outbox) == dict.fromkeys(every, 1)
 
 
-def test_rows_leased_by_a_working_or_dead_relay_are_left_alone(
+def test_rows_a_working_relay_holds_are_left_alone_until_it_gives_them_back(
     outbox, streams, redis_space, open_redis, eventually
 ) -> None:
     place_orders(outbox, 3)
@@ -438,20 +438,47 @@ def test_rows_leased_by_a_working_or_dead_relay_are_left_alone(
                 working = asyncio.create_task(a.relay_once())
                 await eventually(lambda: _leased_by(outbox, "a") == 3, DEADLINE)
                 while_a_works = await b.relay_once()
-                working.cancel()  # relay A dies in the middle of its pass
+                working.cancel()  # the service shuts down while relay A waits on Redis
                 await asyncio.wait({working}, timeout=DEADLINE)
-                after_a_died = await b.relay_once()
-                clock.advance(31)
-                after_the_lease = await b.relay_once()
-                return while_a_works, after_a_died, after_the_lease
+                leased_after_cancel = _leased_by(outbox, "a")
+                after_a_stopped = await b.relay_once()
+                return while_a_works, leased_after_cancel, after_a_stopped, working
 
-    while_a_works, after_a_died, after_the_lease = run(main)
+    while_a_works, leased_after_cancel, after_a_stopped, working = run(main)
     assert while_a_works.claimed == 0, (
         "rows another relay has claimed are left alone: it may be publishing them right now "
         "(FOR UPDATE SKIP LOCKED for the claim, then the lease)"
     )
-    assert after_a_died.claimed == 0, "a dead relay's lease holds until it runs out"
-    assert after_the_lease.published == 3, "then another relay takes the rows over"
+    assert working.cancelled(), "a cancelled pass lets the cancellation propagate"
+    assert leased_after_cancel == 0, (
+        "a relay cancelled mid-pass gives its rows back (clears its leases) before it goes, "
+        "so the other relays need not wait for the lease to run out"
+    )
+    assert after_a_stopped.published == 3
+
+
+def test_rows_of_a_relay_that_died_wait_for_its_lease_to_run_out(
+    outbox, streams, redis_space, open_redis
+) -> None:
+    place_orders(outbox, 3)
+    clock = Clock()
+    with outbox.begin() as session:  # a relay claimed them, then its process was killed
+        session.execute(
+            text("UPDATE outbox SET lease_owner = 'killed', lease_until = :until"),
+            {"until": clock() + timedelta(seconds=30)},
+        )
+
+    async def main():
+        async with open_redis(redis_space.url) as redis:
+            relay = make_relay(outbox, redis, streams("orders"), clock=clock)
+            during = await relay.relay_once()
+            clock.advance(30)
+            after = await relay.relay_once()
+            return during, after
+
+    during, after = run(main)
+    assert during.claimed == 0, "a lease holds until it runs out: that relay may still be alive"
+    assert after.published == 3, "then another relay takes the rows over"
 
 
 def _leased_by(sessions, name: str) -> int:

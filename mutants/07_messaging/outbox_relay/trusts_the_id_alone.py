@@ -19,8 +19,9 @@ How the pieces keep it:
 
 Several relays may run at once (one per instance of the service). A relay **leases** the rows
 it works on: it claims them with ``FOR UPDATE SKIP LOCKED`` and stamps ``lease_owner`` and
-``lease_until``; other relays skip leased rows until the lease runs out. No PostgreSQL lock is
-held while the relay talks to Redis. The same ``lease_until`` also spaces out the checks of
+``lease_until``; other relays skip leased rows until the lease runs out (or the relay gives
+them back: after a Redis error, or when it is cancelled). No PostgreSQL lock is held while the
+relay talks to Redis. The same ``lease_until`` also spaces out the checks of
 rows in flight (``recheck_seconds``).
 
 Columns of ``outbox``: ``stream_id`` NULL means not yet published (or to publish again);
@@ -156,10 +157,10 @@ class OutboxRelay:
                 [row for row in rows if row.stream_id is None] + lost, key=lambda r: r.id
             )
             published = await self._publish(to_publish)
-        except Exception:
-            # Redis failed us: give the rows back at once rather than when the lease ends.
-            # (If this fails too, the lease runs out by itself.)
-            await asyncio.to_thread(self._release, [row.id for row in rows])
+        except BaseException:
+            # Redis failed us, or we are being cancelled (shut down): give the rows back now
+            # rather than when the lease ends. If this fails too, the lease runs out by itself.
+            await asyncio.shield(asyncio.to_thread(self._release, [row.id for row in rows]))
             raise
         await asyncio.to_thread(self._record, published, confirmed, waiting)
         return RelayReport(
@@ -313,8 +314,8 @@ class OutboxRelay:
         otherwise the relay waits for :meth:`wake` or ``poll_seconds``. Errors (Redis or
         PostgreSQL away) are logged and retried at the next poll: they never end the loop.
         After :meth:`stop`, one last pass publishes what is ready, then ``run`` returns.
-        Cancelled mid-pass, the rows it had claimed stay leased until the lease runs out,
-        then another relay takes them.
+        Cancelled mid-pass, it gives back the rows it had claimed, then the cancellation
+        propagates; a relay that dies without that chance holds them until its lease runs out.
         """
         while not self._stopping:
             self._wake.clear()  # before the pass: a wake() during it is not lost
