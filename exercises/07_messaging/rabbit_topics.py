@@ -62,10 +62,12 @@ async def declare(channel: AbstractChannel, topology: Topology) -> AbstractQueue
     - ``exchange``: a durable topic exchange;
     - ``dead_letter_exchange``: a durable fanout exchange, and ``dead_letter_queue`` (a
       durable queue) bound to it;
-    - ``queue``: a durable quorum queue, arguments ``x-queue-type: quorum``,
-      ``x-dead-letter-exchange: <dead_letter_exchange>`` and an ``x-delivery-limit`` such
-      that the ``max_failures``-th failed delivery is the last (the limit counts
-      *re*deliveries); bound to ``exchange`` once per pattern in ``bindings``.
+    - ``queue``: a durable quorum queue with exactly these arguments: ``x-queue-type:
+      quorum``, ``x-dead-letter-exchange: <dead_letter_exchange>`` and an
+      ``x-delivery-limit`` such that the ``max_failures``-th failed delivery is the last (the
+      limit counts *re*deliveries); bound to ``exchange`` once per pattern in ``bindings``.
+      (RabbitMQ refuses to re-declare a queue with different arguments, so every consumer of
+      the queue must declare it the same way.)
     """
     raise NotImplementedError("07.4: declare_exchange, declare_queue, bind")
 
