@@ -305,7 +305,9 @@ async def eventually(
 class WorkerProcess:
     """A Celery worker in its own process group: stopping it stops its pool children too."""
 
-    def __init__(self, redis_url: str, key_prefix: str, queue: str, log: Path) -> None:
+    def __init__(
+        self, redis_url: str, key_prefix: str, queue: str, module_file: str, log: Path
+    ) -> None:
         self.log = log
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
@@ -317,6 +319,7 @@ class WorkerProcess:
                     redis_url,
                     key_prefix,
                     queue,
+                    module_file,
                 ],
                 cwd=ROOT,
                 env=env,
@@ -340,13 +343,16 @@ class WorkerProcess:
 @pytest.fixture
 def celery_worker(
     tmp_path: Path, redis_space: Any
-) -> Iterator[Callable[[str, str, str], WorkerProcess]]:
-    """``start(redis_url, key_prefix, queue)`` launches a worker; every one is stopped after
-    the test, passed or failed, and before the test's Redis keys are deleted."""
+) -> Iterator[Callable[[str, str, str, str], WorkerProcess]]:
+    """``start(redis_url, key_prefix, queue, module_file)`` launches a worker on the app of the
+    ``celery_tasks`` module in ``module_file`` (pass the loaded module's ``__file__``, so the
+    worker runs exactly what the test imported). Every worker is stopped after the test,
+    passed or failed, and before the test's Redis keys are deleted."""
     started: list[WorkerProcess] = []
 
-    def start(redis_url: str, key_prefix: str, queue: str) -> WorkerProcess:
-        worker = WorkerProcess(redis_url, key_prefix, queue, tmp_path / f"worker{len(started)}.log")
+    def start(redis_url: str, key_prefix: str, queue: str, module_file: str) -> WorkerProcess:
+        log = tmp_path / f"worker{len(started)}.log"
+        worker = WorkerProcess(redis_url, key_prefix, queue, module_file, log)
         started.append(worker)
         return worker
 

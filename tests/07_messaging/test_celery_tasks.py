@@ -76,7 +76,7 @@ def test_a_real_worker_retries_gives_up_and_survives_a_crash(redis_space, names,
     mailer.fail_next("o-1", 2)
     mailer.fail_next("o-2", 99)
     mailer.crash_next("o-3")
-    worker = celery_worker(redis_space.url, prefix, queue)
+    worker = celery_worker(redis_space.url, prefix, queue, tasks.__file__)
     try:
         started = time.monotonic()
         results = {o: app.send_task(tasks.RECEIPT_TASK, args=[o]) for o in ("o-1", "o-2", "o-3")}

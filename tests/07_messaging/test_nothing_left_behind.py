@@ -58,7 +58,10 @@ def test_makes_one_of_everything_then_fails(
     private.close()
 
     prefix = redis_space.prefix + ":"
-    worker = celery_worker(redis_space.url, prefix, prefix + "receipts")
+    from journey.catalog import SOLUTIONS_DIR
+
+    module_file = str(SOLUTIONS_DIR / "07_messaging" / "celery_tasks.py")
+    worker = celery_worker(redis_space.url, prefix, prefix + "receipts", module_file)
     deadline = time.monotonic() + 60
     while not list(redis_space.client.scan_iter(match=prefix + "_kombu*")):
         assert worker.process.poll() is None, worker.output()
