@@ -94,7 +94,7 @@ def test_an_empty_message_id_is_refused(ledger) -> None:
     assert credits(ledger) == {}
 
 
-def test_copies_processed_at_the_same_moment_have_one_effect(ledger, postgres_url) -> None:
+def test_copies_processed_at_the_same_moment_have_one_effect(ledger, fast_postgres_url) -> None:
     messages = [f"m-{n}" for n in range(12)]
     results: dict[str, list[bool]] = {m: [] for m in messages}
     errors: list[BaseException] = []
@@ -110,7 +110,7 @@ def test_copies_processed_at_the_same_moment_have_one_effect(ledger, postgres_ur
 
     def deliver_all() -> None:
         try:
-            with psycopg.connect(postgres_url, autocommit=True) as conn:
+            with psycopg.connect(fast_postgres_url, autocommit=True) as conn:
                 start.wait(timeout=10)
                 for message_id in messages:
                     ran = idempotent.process_once(
