@@ -15,13 +15,11 @@
 
 In every mode each exercise test is tagged with its exercise (``exercise(id)`` marker and the
 markers of the services it needs) and gets a time limit (a ``timeout`` marker for
-pytest-timeout, unless it has one): ``TEST_TIMEOUT`` seconds, ``SERVICE_TEST_TIMEOUT`` when the
-exercise needs a backing service; ``JOURNEY_TEST_TIMEOUT`` changes the base.
+pytest-timeout, unless it has one): see ``journey.limits``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,13 +36,11 @@ from journey.catalog import (
     Exercise,
     exercise_for_test_file,
 )
+from journey.limits import timeout_for
 
 VERIFY_STUBS = "journey_verify_stubs"
 VERIFY_MUTANTS = "journey_verify_mutants"
 EXERCISE_KEY = pytest.StashKey[Exercise]()
-TEST_TIMEOUT = 10.0
-SERVICE_TEST_TIMEOUT = 30.0
-TIMEOUT_ENV = "JOURNEY_TEST_TIMEOUT"  # seconds per test; tests that need services get 3 times it
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -118,21 +114,6 @@ def exercise_of(item: pytest.Item) -> Exercise | None:
     return item.stash.get(EXERCISE_KEY, None)
 
 
-def timeout_for(exercise: Exercise) -> float:
-    """A test's time limit: ``JOURNEY_TEST_TIMEOUT`` seconds (default ``TEST_TIMEOUT``), three
-    times that when the exercise needs a backing service (``SERVICE_TEST_TIMEOUT``)."""
-    base = os.environ.get(TIMEOUT_ENV, "").strip()
-    try:
-        seconds = float(base) if base else 0.0
-    except ValueError:
-        raise pytest.UsageError(
-            f"{TIMEOUT_ENV} must be a number of seconds, not {base!r}"
-        ) from None
-    if seconds <= 0:
-        return SERVICE_TEST_TIMEOUT if exercise.services else TEST_TIMEOUT
-    return seconds * 3 if exercise.services else seconds
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tags each exercise test with its exercise id, the services that exercise needs and a
     time limit."""
@@ -150,7 +131,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for name in exercise.services:
             item.add_marker(getattr(pytest.mark, name))
         if item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(timeout_for(exercise)))
+            try:
+                limit = timeout_for(exercise)
+            except ValueError as error:
+                raise pytest.UsageError(str(error)) from None
+            item.add_marker(pytest.mark.timeout(limit))
     if _verifying_stubs(config):
         kept = [item for item in items if EXERCISE_KEY in item.stash]
         if items and not kept:
@@ -202,7 +187,7 @@ class _MutationSession:
         self.exercises_seen: list[Exercise] = []
 
     def env(self, exercise: Exercise) -> dict[str, str]:
-        from journey.pytest_plugin import SESSION_DATABASE_ENV
+        from journey.pg import SESSION_DATABASE_ENV
 
         env = {services.REQUIRE_ENV: "1"}
         if "postgres" in exercise.services and (url := self._database()):

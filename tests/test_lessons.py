@@ -120,3 +120,14 @@ def test_every_kept_mutant_names_its_bug_and_belongs_to_an_exercise() -> None:
         )
     stray = [str(path) for path in stray_mutant_paths()]
     assert not stray, f"these belong to no exercise's mutants: {stray}"
+
+
+def test_the_shipped_stubs_manifests_are_current() -> None:
+    """journey/shipped/NN_topic.json is how `journey reset` and "not started" know a stub."""
+    from journey.stubs import stale_lessons
+
+    stale = stale_lessons()
+    assert not stale, (
+        f"the shipped-stub manifest of {stale} does not match exercises/: after changing a stub, "
+        "run `uv run python -m journey.stubs` and commit journey/shipped/"
+    )
