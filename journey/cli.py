@@ -91,9 +91,8 @@ def dashboard() -> Table:
             row.last_checked or "-",
         )
     if coming := progress.coming_lessons():
-        table.add_row(
-            progress.number_ranges(coming), "[dim]still being written[/]", "", "[dim]soon[/]", ""
-        )
+        ranges = progress.number_ranges(coming)
+        table.add_row("", f"[dim]{ranges}: still being written[/]", "", "[dim]soon[/]", "")
     table.add_row("★", "Capstone: a mini distributed shop", "", "[dim]at the end[/]", "")
     return table
 
