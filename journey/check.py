@@ -10,7 +10,7 @@ forked from a warm parent that already holds the libraries the tests import.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -143,7 +143,7 @@ def run_exercises(
 
 
 def _with_files(spec: RunSpec, files: list[str]) -> RunSpec:
-    return RunSpec(**{**spec.__dict__, "files": tuple(files)})
+    return replace(spec, files=tuple(files))
 
 
 def _reached(report: ExerciseReport) -> bool:

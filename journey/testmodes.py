@@ -37,6 +37,7 @@ from journey.catalog import (
     exercise_for_test_file,
 )
 from journey.limits import timeout_for
+from journey.mutation import Mutant, TestRunner, Verdict, judge, mutants_of, stray_mutant_paths
 
 VERIFY_STUBS = "journey_verify_stubs"
 VERIFY_MUTANTS = "journey_verify_mutants"
@@ -178,11 +179,9 @@ class _MutationSession:
     one PostgreSQL test database for every child run that needs one."""
 
     def __init__(self) -> None:
-        from journey.mutation import TestRunner
-
         self.runner = TestRunner()
-        self.controls: dict[str, Any] = {}
-        self.verdicts: list[tuple[Any, Any]] = []  # (Mutant, Verdict)
+        self.controls: dict[str, Verdict] = {}
+        self.verdicts: list[tuple[Mutant, Verdict]] = []
         self.database: tuple[str, str] | None = None  # (admin URL, test database URL)
         self.exercises_seen: list[Exercise] = []
 
@@ -207,10 +206,8 @@ class _MutationSession:
             self.database = (admin, pg.create_test_database(admin))
         return self.database[1]
 
-    def control(self, exercise: Exercise) -> Any:
+    def control(self, exercise: Exercise) -> Verdict:
         if exercise.id not in self.controls:
-            from journey.mutation import judge
-
             self.controls[exercise.id] = judge(
                 [exercise.test_file],
                 exercise.lesson_folder,
@@ -221,10 +218,8 @@ class _MutationSession:
             )
         return self.controls[exercise.id]
 
-    def judge(self, mutant: Any, cache: Any) -> Any:
+    def judge(self, mutant: Mutant, cache: pytest.Cache | None) -> Verdict:
         """Judges a mutant, running first the test that caught it last time (pytest's cache)."""
-        from journey.mutation import judge
-
         exercise = mutant.exercise
         key = f"journey/caught-by/{mutant.shown}"
         hint = cache.get(key, None) if cache is not None else None
@@ -265,8 +260,6 @@ class ExerciseMutants(pytest.File):
     lesson's modules afresh."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from journey.mutation import mutants_of
-
         exercise = exercise_for_test_file(self.path)
         assert exercise is not None
         self.config.stash[_SESSION_KEY].exercises_seen.append(exercise)
@@ -275,7 +268,7 @@ class ExerciseMutants(pytest.File):
 
 
 class MutantItem(pytest.Item):
-    def __init__(self, *, mutant: Any, **kwargs: Any) -> None:
+    def __init__(self, *, mutant: Mutant, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.mutant = mutant
 
@@ -351,8 +344,6 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if not _verifying_mutants(session.config):
         return
-    from journey.mutation import stray_mutant_paths
-
     stray = stray_mutant_paths()
     if stray:
         names = ", ".join(str(p.relative_to(MUTANTS_DIR.parent)) for p in stray)
@@ -367,8 +358,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     session = config.stash.get(_SESSION_KEY, None)
     if session is None:
         return
-    from journey.mutation import mutants_of
-
     write = terminalreporter.write_line
     caught = [(m, v) for m, v in session.verdicts if v.caught]
     terminalreporter.section("kept wrong solutions")

@@ -35,7 +35,7 @@ def affected(
     for path in changed:
         exercise: Exercise | None = None
         folder = EXERCISES_DIR / lesson.folder
-        if path.is_relative_to(folder):
+        if path.is_relative_to(folder) and path != folder:
             first = path.relative_to(folder).parts[0]
             exercise = by_module.get(first.removesuffix(".py"))
         elif path.is_relative_to(lesson.tests_dir):
