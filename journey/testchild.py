@@ -210,8 +210,9 @@ class ImportTimeout(Exception):
 class _Reporter:
     """The child's pytest plugin: turns pytest's hooks into events for the parent.
 
-    A test's phase reports go out together when it ends, in one write: every write wakes the
-    parent, which costs more than the test itself on a busy machine. After a test of a file
+    A test's phase reports go out together with the next test's start, in one write (the last
+    ones when the session ends): every write wakes the parent, which on a busy machine costs
+    more than a quick test itself. After a test of a file
     times out, the file's other tests are not run (they would most likely hang too): each is
     reported as failed, "not run".
     """
@@ -252,7 +253,20 @@ class _Reporter:
     def pytest_runtest_protocol(self, item: pytest.Item) -> None:
         limit = _timeout_of(item)
         self.timeouts[item.nodeid] = limit
-        self.sink.emit({"event": "start", "nodeid": item.nodeid, "timeout": limit})
+        # the reports of the test before go in the same write: one wake-up of the parent per test
+        event = {"event": "start", "nodeid": item.nodeid, "timeout": limit}
+        self.sink.emit({**event, "reports": self.flushed()})
+
+    def flushed(self) -> list[dict[str, Any]]:
+        """The reports not sent yet, which are sent now."""
+        pending, self.pending = self.pending, []
+        return pending
+
+    @pytest_hookimpl(hookwrapper=True)
+    def pytest_sessionfinish(self) -> Any:
+        if self.pending:  # the last test's reports
+            self.sink.emit({"event": "reports", "reports": self.flushed()})
+        yield
 
     @pytest_hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -287,9 +301,6 @@ class _Reporter:
                 "seconds": report.duration,
             }
         )
-        if report.when == "teardown":
-            self.sink.emit({"event": "reports", "reports": self.pending})
-            self.pending = []
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if not report.nodeid.endswith(".py"):

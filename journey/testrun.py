@@ -136,9 +136,11 @@ class TestRunner:
             if not line:
                 return False
             event = json.loads(line)
-            if listener is not None:
-                listener(event)
             kind = event["event"]
+            if kind == "start" and event.get("reports"):  # the reports of the test before
+                self._reports(builder, event.pop("reports"), listener)
+            if listener is not None and kind != "reports":
+                listener(event)
             if kind == "start":
                 limit = float(event.get("timeout") or DEFAULT_TEST_TIMEOUT)
                 running = (event["nodeid"], limit)
@@ -146,8 +148,7 @@ class TestRunner:
                 continue
             deadline = time.monotonic() + between
             if kind == "reports":
-                for report in event["reports"]:
-                    builder.add_report(report)
+                self._reports(builder, event["reports"], listener)
                 running = None
             elif kind == "collected":
                 builder.collected.add(event["nodeid"])
@@ -161,6 +162,15 @@ class TestRunner:
             elif kind == "done":
                 builder.result.modules = list(event.get("modules", []))
                 return True
+
+    @staticmethod
+    def _reports(
+        builder: _ResultBuilder, reports: list[dict[str, Any]], listener: Listener | None
+    ) -> None:
+        for report in reports:
+            builder.add_report(report)
+        if listener is not None:
+            listener({"event": "reports", "reports": reports})
 
     def warm(self, modules: list[str]) -> None:
         """Imports, here, the modules a child needed, in the order the child imported them:
