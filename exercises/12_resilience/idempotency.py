@@ -1,0 +1,150 @@
+"""12.6 Idempotency keys: middleware for FastAPI that stores responses in Redis (core).
+
+A client sends `POST /orders`, the connection breaks, and it cannot know whether the order was
+placed. Retrying might order twice; not retrying might order nothing. The fix is an
+*idempotency key*: the client makes up one key per operation (a UUID) and sends it with every
+try of that operation, `Idempotency-Key: 8e0b...`. The server runs the operation once, stores
+the answer under the key, and answers every repeat with the stored answer.
+
+The hard part is concurrency: 50 copies of the same request arriving together must still run
+the operation once. "Is the key there? No? Then store it" is two steps, and 50 requests fit
+between them. Redis's `SET key value NX` does both in one atomic step: exactly one request
+claims the key; the others see the claim and wait for its answer.
+
+Record stored under `<prefix>:<caller>:<key>` (JSON):
+
+- `{"state": "running", "fingerprint": ..., "token": ...}` while the first request runs,
+  with an expiry of `lock_seconds` (a crashed request frees the key by itself);
+- `{"state": "done", "fingerprint": ..., "status": ..., "headers": ..., "body": ...}` once
+  it answered, kept for `ttl_seconds`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+PROBLEM_JSON = "application/problem+json"
+
+
+def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
+    """SHA-256 (hex) of what makes two requests "the same": method, path, query and body
+    (given)."""
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), query, body):
+        digest.update(len(part).to_bytes(8, "big"))  # lengths: "ab"+"c" differs from "a"+"bc"
+        digest.update(part)
+    return digest.hexdigest()
+
+
+async def read_body(receive: Receive) -> bytes:
+    """Reads a whole request body from an ASGI `receive` (given)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replay_receive(body: bytes, receive: Receive) -> Receive:
+    """An ASGI `receive` that hands the app the body already read, then waits on the real
+    one (which reports a disconnect) (given)."""
+    sent = False
+
+    async def receive_again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return receive_again
+
+
+async def send_problem(
+    send: Send, status: int, title: str, detail: str, headers: dict[str, str] | None = None
+) -> None:
+    """Sends a whole `application/problem+json` response through ASGI (given)."""
+    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail})
+    raw = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body.encode())).encode()),
+    ]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
+class IdempotencyMiddleware:
+    """ASGI middleware: requests with an `Idempotency-Key` run once; repeats get the answer.
+
+    `app.add_middleware(IdempotencyMiddleware, redis=client, prefix="shop:idem")`
+
+    Only HTTP requests whose method is in `methods` and that carry the header are handled;
+    all others go straight to the app. For those:
+
+    1. The key must be 1 to 255 printable ASCII characters, else **400** "Bad Idempotency-Key".
+    2. The whole body is read and the request's `fingerprint(...)` computed. The Redis key is
+       `f"{prefix}:{caller}:{key}"`, where `caller` is the value of the `scope_header`
+       request header (or "-" when it is missing): two users may pick the same key.
+    3. Claim the key in ONE atomic step: `SET <key> <running record> NX PX <lock_seconds>`.
+       - Claimed: run the app (it gets the body through `replay_receive`), pass its answer
+         on to the client as it comes, and keep a copy. An answer below 500 is then stored as
+         the done record (status, headers, body) for `ttl_seconds`, *only if the record is
+         still this request's claim*. An answer of 500 or more, an exception or a
+         cancellation deletes the claim instead (again only if it is still ours), so that a
+         retry runs again; the exception goes on up.
+       - Not claimed: read the record. A different fingerprint -> **422** "Idempotency key
+         reused" (detail: "... a different request ..."), whether it is running or done.
+         Done -> answer the stored status, headers and body, plus `Idempotent-Replayed: true`.
+         Running -> poll: `await sleep(poll_seconds)` and read again, until it is done
+         (replay it) or `wait_seconds` have passed on `clock` since this request arrived
+         (**409** "Request in progress" with `Retry-After: 1`). Gone (its request failed, or
+         its claim expired) -> try to claim it again.
+    Never an answer of 500 from the middleware itself. `clock` and `sleep` are injected so a
+    test can run the waiting without waiting. The body is bytes: store it base64-encoded in
+    the JSON record. The Redis client may give back str or bytes (`decode_responses`):
+    `json.loads` takes both.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        redis: Redis,
+        prefix: str,
+        ttl_seconds: int = 24 * 3600,
+        lock_seconds: float = 30.0,
+        wait_seconds: float = 5.0,
+        poll_seconds: float = 0.01,
+        methods: tuple[str, ...] = ("POST", "PATCH"),
+        scope_header: str = "X-User-ID",
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        raise NotImplementedError("12.6: keep the app, the Redis client and the settings")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError("12.6: claim with SET NX, run once, store; else wait/replay")

@@ -1,0 +1,77 @@
+"""12.4 Load shedding: answer 503 at the door instead of drowning (core).
+
+A server that accepts more work than it can do gets slower for *everyone*: queues grow,
+latency grows, clients time out and retry, and the retries add still more work. Shedding load
+means refusing the excess early and cheaply, with an answer that says when to come back, so
+that the requests it does accept are served at full speed.
+
+`LoadShedder` is pure ASGI middleware (it works under FastAPI, Starlette or any ASGI app):
+
+```
+app = FastAPI()
+app.add_middleware(LoadShedder, max_in_flight=64, retry_after=1.0)
+```
+"""
+
+from __future__ import annotations
+
+import json
+import random as random_module
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+PROBLEM_JSON = "application/problem+json"
+DEFAULT_EXEMPT = ("/health/live", "/health/ready", "/metrics")
+
+
+async def send_problem(
+    send: Send, status: int, title: str, detail: str, headers: dict[str, str] | None = None
+) -> None:
+    """Sends a whole `application/problem+json` response through ASGI (given)."""
+    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail})
+    raw_headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body.encode())).encode()),
+    ]
+    raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
+class LoadShedder:
+    """ASGI middleware that serves at most `max_in_flight` HTTP requests at once.
+
+    - A request that arrives while `max_in_flight` requests are being served gets, at once and
+      without reaching the app, a **503** `application/problem+json` answer with the title
+      "Service overloaded" and a `Retry-After` header: whole seconds from
+      `jittered_retry_after(retry_after, random=random)` (12.1, import it with
+      `from .backoff import jittered_retry_after`), so shed clients come back spread out
+      instead of together.
+    - Paths in `exempt_paths` (health checks, metrics) are always served and not counted: an
+      overloaded server must still tell its orchestrator that it is alive.
+    - Non-HTTP scopes (`lifespan`, `websocket`) go straight to the app.
+    - `in_flight` counts the requests being served; a request stops counting when the app
+      returns, raises or is cancelled.
+    - `shed` counts the requests refused so far.
+    - `max_in_flight < 1` or `retry_after <= 0` is a ValueError.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_in_flight: int,
+        retry_after: float = 1.0,
+        exempt_paths: tuple[str, ...] = DEFAULT_EXEMPT,
+        random: Callable[[], float] = random_module.random,
+    ) -> None:
+        raise NotImplementedError("12.4: validate, keep the app and settings, in_flight = shed = 0")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError("12.4: pass, shed with a 503, or count and serve")
