@@ -168,7 +168,7 @@ class CheckingLine:
 
     def event(self, event: dict[str, Any]) -> None:
         if self.enabled and event.get("event") == "reports":
-            self.tests += 1
+            self.tests += len({report["nodeid"] for report in event["reports"]})
             self._show()
 
     def close(self) -> None:

@@ -289,18 +289,17 @@ class _Reporter:
             name = report.nodeid.split("::", 1)[-1]
             message = f"timed out after {limit:g} s in {name}"
             self.timed_out_in.setdefault(report.nodeid.split("::", 1)[0], name)
-        self.pending.append(
-            {
-                "nodeid": report.nodeid,
-                "when": report.when,
-                "outcome": report.outcome,
-                "message": message,
-                "not_implemented": "NotImplementedError" in text,
-                "timed_out": timed_out,
-                "not_run": not_run,
-                "seconds": report.duration,
-            }
-        )
+        if report.when != "call" and report.outcome == "passed":
+            return  # a setup or teardown that went well says nothing the call does not
+        compact = {"nodeid": report.nodeid, "when": report.when, "outcome": report.outcome}
+        flags = {
+            "message": message,
+            "not_implemented": "NotImplementedError" in text,
+            "timed_out": timed_out,
+            "not_run": not_run,
+        }
+        # only what is set: a lesson of 200 tests sends a few kilobytes, not a few hundred
+        self.pending.append(compact | {key: value for key, value in flags.items() if value})
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if not report.nodeid.endswith(".py"):

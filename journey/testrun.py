@@ -66,6 +66,7 @@ __all__ = [
 
 NO_FORK_ENV = "JOURNEY_NO_FORK"
 GRACE_SECONDS = 5.0  # after a test's own limit, how long the child has to report it
+BATCH_SECONDS = 0.01  # how long to let the child's events gather before reading them
 
 
 def can_fork() -> bool:
@@ -298,7 +299,10 @@ class _Child:
             ready, _, _ = select.select([self.fd], [], [], remaining)
             if not ready:
                 return None
-            chunk = os.read(self.fd, 65536)
+            # let a few more events arrive before reading: a busy machine then switches
+            # between the child and this process a few times a second, not after every test
+            time.sleep(min(BATCH_SECONDS, max(0.0, deadline - time.monotonic())))
+            chunk = os.read(self.fd, 1 << 20)
             if chunk:
                 self.buffer += chunk
             else:
@@ -316,6 +320,10 @@ class _Child:
 class _Forked(_Child):
     def __init__(self, spec: RunSpec) -> None:
         read_fd, write_fd = os.pipe()
+        with contextlib.suppress(ImportError, OSError, AttributeError):
+            import fcntl  # a roomy pipe (Linux): the child never waits for this process to read
+
+            fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(read_fd)
