@@ -255,6 +255,14 @@ def check(
 ) -> None:
     """Run a lesson's (or one exercise's) tests, sum them up per exercise, record your progress."""
     lesson, only = _target(target)
+    from journey.provision import provide_for_command  # the lab's own servers if none answers
+
+    exercises = [only] if only else lesson.exercises
+    needs = {
+        *(lesson.services if only is None else ()),
+        *(n for e in exercises for n in e.services),
+    }
+    provide_for_command(sorted(needs), say=lambda line: console.print(line, markup=False))
     if not watch:
         raise typer.Exit(check_once(lesson, only, verbose))
     _watch(lesson, only, verbose)
@@ -422,6 +430,15 @@ def _mount_capstone() -> None:
 
 
 _mount_capstone()
+
+
+def _mount_services() -> None:
+    from journey.services_cli import app as services_app
+
+    app.add_typer(services_app, name="services", help="The lab's embedded PostgreSQL and Redis.")
+
+
+_mount_services()
 
 
 def main() -> None:
