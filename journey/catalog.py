@@ -1,7 +1,8 @@
 """The lessons and their exercises, read from each lesson's ``lesson.toml``.
 
-This module stays cheap to import (standard library only): the pytest plugin and the CLI both
-read the catalogue on every run, and a learner runs checks hundreds of times.
+This module stays cheap to import (standard library only, and journey.services): the pytest
+plugin and the CLI both read the catalogue on every run, and a learner runs checks hundreds of
+times.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Literal
+
+from journey.services import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS_DIR = ROOT / "lessons"
@@ -24,29 +27,17 @@ MUTANTS_DIR = ROOT / "mutants"
 TREES: dict[str, Path] = {"exercises": EXERCISES_DIR, "solutions": SOLUTIONS_DIR}
 
 Difficulty = Literal["warm-up", "core", "capstone"]
-ServiceName = Literal["postgres", "redis", "rabbitmq"]
+ServiceName = str  # a key of journey.services.SERVICES, the one place that names them
 DIFFICULTIES: tuple[str, ...] = ("warm-up", "core", "capstone")
-SERVICE_NAMES: tuple[str, ...] = ("postgres", "redis", "rabbitmq")
+SERVICE_NAMES: tuple[str, ...] = tuple(SERVICES)
 LESSON_FOLDER = re.compile(r"^(?P<number>\d{2})_(?P<topic>[a-z][a-z0-9_]*)$")
 EXERCISE_ID = re.compile(r"^(?P<lesson>\d{2})\.(?P<index>\d+)$")
 
 
-# The twelve lessons of the syllabus, in order. A lesson appears here before its folder exists,
-# so the dashboard can show the whole road ahead.
-SYLLABUS: tuple[tuple[str, str], ...] = (
-    ("01_fundamentals", "Python fundamentals"),
-    ("02_data_io", "Files and data"),
-    ("03_apis", "Building APIs"),
-    ("04_databases", "SQL and NoSQL"),
-    ("05_async", "Asynchronous and concurrent Python"),
-    ("06_services", "Distributed essentials and inter-service communication"),
-    ("07_messaging", "Messaging, streaming and background jobs"),
-    ("08_security", "Authentication and security"),
-    ("09_observability", "Logging, metrics, tracing"),
-    ("10_containers", "Containerization and DevOps"),
-    ("11_testing", "Testing and validation"),
-    ("12_resilience", "Scalability and fault tolerance"),
-)
+# How many lessons the syllabus has. The lessons themselves (titles, exercises) are the folders
+# under lessons/ with their lesson.toml: the dashboard shows the written ones and says how many
+# are still to come.
+PLANNED_LESSONS = 12
 
 
 class CatalogError(Exception):

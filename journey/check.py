@@ -1,34 +1,26 @@
-"""Runs a lesson's exercise tests in this process and sums them up per exercise.
+"""Checks a learner's exercises: runs their tests (journey.testrun) and sums them up per exercise.
 
-In-process pytest keeps a check at about a second: no second interpreter, and the plugins
-that only the full suite needs (notebooks, hypothesis's reporting...) are not loaded.
+The tests run in a child process, so an exercise that hangs or leaves a thread or a server
+running cannot keep the check from ending: each test has its time limit, and the child's
+process group is killed when the check is done. A check stays at about a second for a lesson
+without services: the child loads only the pytest plugin it needs, and in watch mode it is
+forked from a warm parent that already holds the libraries the tests import.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
-import pytest
+from journey import stubs
+from journey.catalog import ROOT, Exercise
+from journey.limits import timeout_for
+from journey.testrun import RunResult, RunSpec, TestResult, TestRunner
 
-from journey.catalog import ROOT, Exercise, Lesson, exercise_for_test_file
-from journey.targets import TARGET_ENV
-from journey.testrun import short_message
-
-# Plugins installed in the environment that a lesson check does not need; loading them
-# would more than double the start-up time.
-UNNEEDED_PLUGINS = (
-    "nbmake",
-    "hypothesispytest",
-    "respx",
-    "anyio",
-    "platformdirs",
-    "schemathesis",
-    "pytest_cov",
-)
+Listener = Callable[[dict[str, Any]], None]
 
 
 class Outcome(Enum):
@@ -41,18 +33,11 @@ class Outcome(Enum):
 
 
 @dataclass
-class TestResult:
-    name: str
-    outcome: str  # "passed" | "failed" | "skipped"
-    message: str = ""
-    not_implemented: bool = False
-
-
-@dataclass
 class ExerciseReport:
     exercise: Exercise
     results: list[TestResult] = field(default_factory=list)
     collection_error: str = ""
+    untouched: bool | None = None  # the file is the stub as shipped (None: unknown)
 
     @property
     def passed(self) -> int:
@@ -72,9 +57,11 @@ class ExerciseReport:
             return Outcome.SKIPPED
         if self.passed == self.total:
             return Outcome.DONE
-        failures = [r for r in self.results if r.outcome == "failed"]
-        if self.passed == 0 and all(r.not_implemented for r in failures):
+        if self.untouched:
             return Outcome.NOT_STARTED
+        failures = [r for r in self.results if r.outcome == "failed"]
+        if self.untouched is None and self.passed == 0 and all(r.not_implemented for r in failures):
+            return Outcome.NOT_STARTED  # no record of the shipped stub: judge by the errors
         return Outcome.IN_PROGRESS
 
     @property
@@ -86,79 +73,87 @@ class ExerciseReport:
         return self.outcome is Outcome.SKIPPED
 
     @property
+    def setup_problem(self) -> str:
+        """Why a test could not even start (a backing service down...): not the learner's code."""
+        for result in self.results:
+            if result.outcome == "failed" and result.phase == "setup" and not result.not_run:
+                return f"{result.name}: {result.message}"
+        return ""
+
+    @property
     def first_problem(self) -> str:
         if self.collection_error:
             return self.collection_error
         for result in self.results:
-            if result.outcome != "passed":
-                return f"{result.name}: {result.message}" if result.message else result.name
+            if result.outcome == "passed":
+                continue
+            message = result.message
+            if result.timed_out:
+                not_run = sum(r.not_run for r in self.results)
+                return message + (f"; its other {not_run} tests were not run" if not_run else "")
+            return f"{result.name}: {message}" if message else result.name
         return ""
 
 
-class _Collector:
-    """A pytest plugin object that files each test's result under its exercise."""
-
-    def __init__(self, reports: dict[str, ExerciseReport]) -> None:
-        self.reports = reports
-
-    def _report_for(self, path: str) -> ExerciseReport | None:
-        exercise = exercise_for_test_file(ROOT / path.split("::")[0])
-        return self.reports.get(exercise.id) if exercise else None
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed and (target := self._report_for(report.nodeid)):
-            target.collection_error = short_message(report)
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        target = self._report_for(report.nodeid)
-        if target is None:
-            return
-        name = report.nodeid.split("::", 1)[-1]
-        if report.when == "call" or (report.when == "setup" and not report.passed):
-            text = report.longreprtext if report.failed else ""
-            target.results.append(
-                TestResult(
-                    name=name,
-                    outcome=report.outcome,
-                    message="" if report.passed else short_message(report),
-                    not_implemented="NotImplementedError" in text,
-                )
-            )
+def spec_for(
+    exercises: Sequence[Exercise], *, verbose: bool = False, env: dict[str, str] | None = None
+) -> RunSpec:
+    """The run that checks these exercises against ``exercises/``."""
+    files = tuple(str(e.test_file.relative_to(ROOT)) for e in exercises if e.test_file.exists())
+    limit = max((timeout_for(e) for e in exercises), default=10.0)
+    return RunSpec(
+        files=files,
+        target="exercises",
+        verbose=verbose,
+        env=dict(env or {}),
+        import_timeout=limit,
+    )
 
 
-def run_lesson(lesson: Lesson, only: Exercise | None = None) -> list[ExerciseReport]:
-    """Runs the exercise tests of a lesson (or one exercise) against ``exercises/``."""
-    exercises = [e for e in lesson.exercises if only is None or e.id == only.id]
-    reports = {e.id: ExerciseReport(e) for e in exercises}
-    files = [str(e.test_file.relative_to(ROOT)) for e in exercises if e.test_file.exists()]
-    if files:
-        os.environ[TARGET_ENV] = "exercises"
-        args = [
-            *files,
-            "--rootdir",
-            str(ROOT),
-            "-o",
-            "addopts=",
-            "-p",
-            "journey.pytest_plugin",
-            "--import-mode=importlib",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--no-header",
-            "--tb=line",  # the learner sees one line per problem; full tracebacks cost a second
-            "--capture=fd",
-            # one broken exercise must not stop the others from being checked
-            "--continue-on-collection-errors",
-        ]
-        for plugin in UNNEEDED_PLUGINS:
-            args += ["-p", f"no:{plugin}"]
-        cwd = Path.cwd()
-        os.chdir(ROOT)
-        try:
-            # pytest's own report goes to /dev/null: the CLI prints a summary made for a learner.
-            with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
-                pytest.main(args, plugins=[_Collector(reports)])
-        finally:
-            os.chdir(cwd)
+def run_exercises(
+    exercises: Sequence[Exercise],
+    *,
+    runner: TestRunner | None = None,
+    verbose: bool = False,
+    listener: Listener | None = None,
+    env: dict[str, str] | None = None,
+) -> list[ExerciseReport]:
+    """Runs the exercises' tests against ``exercises/`` and sums them up per exercise.
+
+    If a test had to be killed (it hung where it could not be interrupted), the test files
+    that had not run yet are run again in a new child, so one hang costs one exercise only.
+    """
+    runner = runner or TestRunner(keep_warm=False)
+    reports = {e.id: ExerciseReport(e, untouched=stubs.is_untouched(e)) for e in exercises}
+    by_file = {str(e.test_file.relative_to(ROOT).as_posix()): reports[e.id] for e in exercises}
+    spec = spec_for(exercises, verbose=verbose, env=env)
+    pending = list(spec.files)
+    while pending:
+        result = runner.run(_with_files(spec, pending), listener)
+        _file_results(result, by_file)
+        pending = [f for f in pending if not _reached(by_file[Path(f).as_posix()])]
+        hung = result.killed_in.split("::", 1)[0]
+        pending = [f for f in pending if Path(f).as_posix() != hung]
+        if not result.killed_in:
+            if result.crashed:
+                for file in pending:
+                    by_file[Path(file).as_posix()].collection_error = result.crashed
+            break
     return [reports[e.id] for e in exercises]
+
+
+def _with_files(spec: RunSpec, files: list[str]) -> RunSpec:
+    return replace(spec, files=tuple(files))
+
+
+def _reached(report: ExerciseReport) -> bool:
+    return bool(report.results or report.collection_error)
+
+
+def _file_results(result: RunResult, by_file: dict[str, ExerciseReport]) -> None:
+    for error in result.collection_errors:
+        if (report := by_file.get(error.file)) is not None:
+            report.collection_error = error.message
+    for test in result.tests:
+        if (report := by_file.get(test.file)) is not None:
+            report.results.append(test)

@@ -1,7 +1,11 @@
 """``journey``: the learner's command line — where am I, check my work, give me a hint.
 
+This module renders and dispatches; the work is done elsewhere: progress and recording in
+``journey.progress``, checks in ``journey.check`` (and ``journey.watch``), stubs and reset in
+``journey.stubs``, the diff in ``journey.diffs``, the journal in ``journey.journal``.
+
 Exit codes, for scripts:
-    0  all good (a check: every exercise of the lesson is done)
+    0  all good (a check: every exercise checked is done)
     1  the command ran, but something is not done or not healthy (failing exercises, a service down)
     2  bad input (an unknown lesson or exercise, an empty log entry); the message lists valid input
     3  a file could not be written (LEARNING_LOG.md read-only or without its progress block)
@@ -9,22 +13,20 @@ Exit codes, for scripts:
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
-import shutil
-import subprocess
 import sys
-from datetime import datetime
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
-from journey import catalog, journal, state
+from journey import catalog, journal, location, progress, state
 from journey.catalog import ROOT, CatalogError, Exercise, Lesson
 
 if TYPE_CHECKING:
@@ -62,75 +64,67 @@ def _exercise(key: str) -> Exercise:
 
 
 def _relative(path: Path) -> str:
-    return str(path.relative_to(ROOT))
+    return path.relative_to(ROOT).as_posix()
 
 
-# -- status ---------------------------------------------------------------------------------
+# -- status -------------------------------------------------------------------------------------
+
+STATUS_COLORS = {"done": "green", "in progress": "yellow", "not started": "white"}
 
 
-def progress_rows() -> list[journal.ProgressRow]:
-    """One row per syllabus lesson, from the progress recorded by earlier checks."""
-    written = {lesson.folder: lesson for lesson in catalog.lessons()}
-    progress = state.load_progress()
-    rows = []
-    for folder, title in catalog.SYLLABUS:
-        lesson = written.get(folder)
-        exercises = lesson.exercises if lesson else ()
-        checked = [progress[e.id] for e in exercises if e.id in progress]
-        rows.append(
-            journal.ProgressRow(
-                lesson=folder[:2],
-                title=lesson.title if lesson else title,
-                done=sum(p.passed for p in checked),
-                total=len(exercises),
-                last_checked=max((p.checked_at for p in checked), default=""),
-                started=any(p.tests_passed for p in checked),
-            )
+def dashboard() -> Table:
+    """Every written lesson with its progress; fits 80 columns (long cells wrap, never cut)."""
+    table = Table(title="Python Learning Journey", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("#", no_wrap=True)
+    table.add_column("Lesson", overflow="fold", ratio=1)
+    table.add_column("Done", no_wrap=True, justify="right")
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Last checked", overflow="fold")
+    for row in progress.progress_rows():
+        color = STATUS_COLORS.get(row.status, "dim")
+        count = f"{row.done}/{row.total}" if row.total else "-"
+        table.add_row(
+            row.lesson,
+            escape(row.title),
+            count,
+            f"[{color}]{row.status}[/]",
+            row.last_checked or "-",
         )
-    return rows
+    if coming := progress.coming_lessons():
+        ranges = progress.number_ranges(coming)
+        table.add_row("", f"[dim]{ranges}: still being written[/]", "", "[dim]soon[/]", "")
+    table.add_row("★", "Capstone: a mini distributed shop", "", "[dim]at the end[/]", "")
+    return table
 
 
-def next_step() -> str:
-    """The first unfinished exercise, in syllabus order, and what to do about it."""
-    progress = state.load_progress()
-    for lesson in catalog.lessons():
-        for exercise in lesson.exercises:
-            if not (exercise.id in progress and progress[exercise.id].passed):
-                if exercise.id not in progress and exercise == lesson.exercises[0]:
-                    return (
-                        f"Read {_relative(lesson.readme)}, then edit "
-                        f"{_relative(exercise.source('exercises'))} and run "
-                        f"[bold]uv run journey check {lesson.number}[/]"
-                    )
-                return (
-                    f"Exercise {exercise.id} ({exercise.title}): edit "
-                    f"{_relative(exercise.source('exercises'))}, then run "
-                    f"[bold]uv run journey check {lesson.number}[/]"
-                    f" — stuck? [bold]uv run journey hint {exercise.id}[/]"
-                )
+def next_step_text() -> str:
+    step = progress.next_step()
+    exercise, lesson = step.exercise, step.lesson
+    if exercise is None or lesson is None:
+        return (
+            "Every written exercise is done: read capstone/README.md, then start the shop with "
+            "[bold]uv run journey capstone up[/]"
+        )
+    source = _relative(exercise.source("exercises"))
+    if step.first_of_lesson:
+        return (
+            f"Read {_relative(lesson.readme)}, then edit {source} and run "
+            f"[bold]uv run journey check {exercise.id}[/]"
+        )
     return (
-        "Every written exercise is done: start the capstone with "
-        "[bold]uv run journey capstone up[/]"
+        f"Exercise {exercise.id} ({escape(exercise.title)}): edit {source}, then run "
+        f"[bold]uv run journey check {exercise.id}[/] — stuck? "
+        f"[bold]uv run journey hint {exercise.id}[/]"
     )
 
 
 @app.command()
 def status() -> None:
     """Show every lesson, your progress in each, and what to do next."""
-    rows = progress_rows()
-    table = Table(title="Python Learning Journey", title_justify="left")
-    for column in ("Lesson", "Topic", "Exercises", "Status", "Last checked"):
-        table.add_column(column)
-    colors = {"done": "green", "in progress": "yellow", "not started": "white"}
-    for row in rows:
-        count = f"{row.done}/{row.total}" if row.total else "-"
-        color = colors.get(row.status, "dim")
-        table.add_row(
-            row.lesson, row.title, count, f"[{color}]{row.status}[/]", row.last_checked or "-"
-        )
-    table.add_row("★", "Capstone: a mini distributed shop", "-", "see capstone/README.md", "-")
-    console.print(table)
-    console.print(f"[bold]Next:[/] {next_step()}")
+    console.print(dashboard())
+    console.print(f"[bold]Next:[/] {next_step_text()}")
+    if note := location.outside_note():
+        console.print(f"[dim]{escape(note)}[/]")
 
 
 @app.callback(invoke_without_command=True)
@@ -140,7 +134,7 @@ def main_callback(context: typer.Context) -> None:
         status()
 
 
-# -- check ------------------------------------------------------------------------------------
+# -- check ----------------------------------------------------------------------------------------
 
 SYMBOLS = {
     "done": "[green]✓[/]",
@@ -152,10 +146,42 @@ SYMBOLS = {
 }
 
 
-def _print_check(lesson: Lesson, reports: list[ExerciseReport]) -> None:
-    done = sum(r.done for r in reports)
+class CheckingLine:
+    """The "checking …" line while tests run: on a terminal it counts the tests as they end
+    and is erased before the results; elsewhere it is printed once."""
+
+    def __init__(self, what: str, enabled: bool = True) -> None:
+        self.what = what
+        self.enabled = enabled
+        self.tests = 0
+        self.live = console.is_terminal
+        if enabled:
+            self._show()
+            if not self.live:
+                console.print(f"checking {what} …")
+
+    def _show(self) -> None:
+        if self.live:
+            count = f" {self.tests} tests" if self.tests else ""
+            console.file.write(f"\r\x1b[2Kchecking {self.what} …{count}")
+            console.file.flush()
+
+    def event(self, event: dict[str, Any]) -> None:
+        if self.enabled and event.get("event") == "reports":
+            self.tests += len({report["nodeid"] for report in event["reports"]})
+            self._show()
+
+    def close(self) -> None:
+        if self.enabled and self.live:
+            console.file.write("\r\x1b[2K")
+            console.file.flush()
+
+
+def _print_reports(lesson: Lesson, reports: Sequence[ExerciseReport], only: bool) -> None:
+    done = progress.lesson_done(lesson)
     console.print(
-        f"[bold]Lesson {lesson.number} — {lesson.title}[/]: {done} of {len(reports)} done"
+        f"[bold]Lesson {lesson.number} — {escape(lesson.title)}[/]: "
+        f"{done} of {len(lesson.exercises)} done"
     )
     for report in reports:
         outcome = report.outcome.value
@@ -166,6 +192,10 @@ def _print_check(lesson: Lesson, reports: list[ExerciseReport]) -> None:
         )
         if outcome in ("in progress", "cannot be imported", "skipped"):
             console.print(f"     [dim]{escape(report.first_problem)}[/]")
+        elif report.setup_problem:
+            console.print(f"     [dim]{escape(report.setup_problem)}[/]")
+        if report.skipped and report.exercise.id in state.load_progress():
+            console.print("     [dim](its progress stays as your last check found it)[/]")
     pending = [r for r in reports if not r.done]
     if pending:
         exercise = pending[0].exercise
@@ -174,7 +204,9 @@ def _print_check(lesson: Lesson, reports: list[ExerciseReport]) -> None:
             f"{_relative(exercise.source('exercises'))}; stuck? "
             f"[bold]uv run journey hint {exercise.id}[/]"
         )
-    else:
+    elif only:
+        console.print(f"[bold green]{reports[0].exercise.id} is done.[/]")
+    elif done == len(lesson.exercises):
         console.print(
             f"[bold green]Lesson {lesson.number} complete.[/] Compare with the reference: "
             f"[bold]uv run journey diff {lesson.number}.1[/]; journal it: "
@@ -182,71 +214,89 @@ def _print_check(lesson: Lesson, reports: list[ExerciseReport]) -> None:
         )
 
 
-def _record(reports: list[ExerciseReport]) -> None:
-    stamp = state.now_stamp()
-    state.record_progress(
-        {
-            r.exercise.id: state.ExerciseProgress(
-                passed=r.done,
-                tests_passed=r.passed,
-                tests_total=r.total,
-                checked_at=stamp,
-            )
-            for r in reports
-            if not r.skipped  # a skipped exercise keeps what the last real check found
-        }
-    )
+def _record(reports: Sequence[ExerciseReport]) -> None:
     try:
-        journal.replace_progress(journal.render_table(progress_rows()))
+        progress.record(reports)
     except journal.JournalError as error:
         fail(f"{error}", EXIT_FILE)
 
 
-def check_once(lesson: Lesson) -> int:
-    from journey.check import run_lesson
+def _target(key: str) -> tuple[Lesson, Exercise | None]:
+    if "." in key:
+        exercise = _exercise(key)
+        return catalog.find_lesson(exercise.lesson_folder), exercise
+    lesson = _lesson(key)
+    if not lesson.exercises:
+        fail(f"Lesson {lesson.number} has no exercises yet.")
+    return lesson, None
 
-    reports = run_lesson(lesson)
-    _print_check(lesson, reports)
+
+def check_once(lesson: Lesson, only: Exercise | None, verbose: bool) -> int:
+    from journey.check import run_exercises
+
+    exercises = [only] if only else list(lesson.exercises)
+    line = CheckingLine(only.id if only else f"lesson {lesson.number}", enabled=not verbose)
+    try:
+        reports = run_exercises(exercises, verbose=verbose, listener=line.event)
+    finally:
+        line.close()
     _record(reports)
+    _print_reports(lesson, reports, only is not None)
     return EXIT_OK if all(r.done for r in reports) else EXIT_NOT_DONE
 
 
 @app.command()
 def check(
-    lesson: Annotated[str, typer.Argument(help="lesson number, e.g. 01")],
-    watch: Annotated[bool, typer.Option("--watch", "-w", help="re-run on every save")] = False,
+    target: Annotated[str, typer.Argument(help="a lesson (01) or one exercise (01.2)")],
+    watch: Annotated[
+        bool, typer.Option("--watch", "-w", help="re-run the exercise you save, on every save")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="pytest's full output")] = False,
 ) -> None:
-    """Run a lesson's exercise tests, sum them up per exercise, and record your progress."""
-    found = _lesson(lesson)
-    if not found.exercises:
-        fail(f"Lesson {found.number} has no exercises yet.")
+    """Run a lesson's (or one exercise's) tests, sum them up per exercise, record your progress."""
+    lesson, only = _target(target)
     from journey.provision import provide_for_command  # the lab's own servers if none answers
 
-    needs = {*found.services, *(name for e in found.exercises for name in e.services)}
+    exercises = [only] if only else lesson.exercises
+    needs = {
+        *(lesson.services if only is None else ()),
+        *(n for e in exercises for n in e.services),
+    }
     provide_for_command(sorted(needs), say=lambda line: console.print(line, markup=False))
     if not watch:
-        raise typer.Exit(check_once(found))
-    _watch(found)
+        raise typer.Exit(check_once(lesson, only, verbose))
+    _watch(lesson, only, verbose)
 
 
-def _watch(lesson: Lesson) -> None:
-    from watchfiles import watch as watch_changes
+def _watch(lesson: Lesson, only: Exercise | None, verbose: bool) -> None:
+    from journey import watch
 
-    folders = [
-        catalog.EXERCISES_DIR / lesson.folder,
-        lesson.tests_dir,
-    ]
-    command = [sys.executable, "-m", "journey", "check", lesson.number]
-    subprocess.run(command, check=False)
-    console.print(f"[dim]Watching {', '.join(_relative(f) for f in folders)} — Ctrl-C to stop.[/]")
-    try:
-        for _changes in watch_changes(*folders, watch_filter=lambda _, path: path.endswith(".py")):
-            console.clear()
-            # A fresh interpreter per run: the learner's edited modules must be imported anew.
-            subprocess.run(command, check=False)
-            console.print("[dim]Watching for changes — Ctrl-C to stop.[/]")
-    except KeyboardInterrupt:
-        raise typer.Exit(EXIT_OK) from None
+    folders = ", ".join(_relative(f) for f in watch.watched_folders(lesson))
+    saves = watch.changes(lesson)  # one watcher for the session: saves during a run count too
+    exercises = [only] if only else list(lesson.exercises)
+    with watch.WarmChecks(lesson) as checks:
+        try:
+            while True:
+                line = CheckingLine(", ".join(e.id for e in exercises), enabled=not verbose)
+                try:
+                    reports = checks.run(exercises, listener=line.event, verbose=verbose)
+                finally:
+                    line.close()
+                _record(reports)
+                _print_reports(lesson, reports, only is not None)
+                console.print(
+                    f"[dim]Watching {folders} — save a file to re-check; Ctrl-C stops.[/]"
+                )
+                console.file.flush()  # a pipe (an editor's terminal pane) sees it now
+                for changed in saves:
+                    exercises = watch.affected(lesson, changed, only)
+                    if exercises:
+                        names = ", ".join(sorted(p.name for p in changed))
+                        console.rule(f"[dim]saved {escape(names)}[/]", align="left")
+                        console.file.flush()
+                        break
+        except KeyboardInterrupt:
+            raise typer.Exit(EXIT_OK) from None
 
 
 # -- hint, diff, reset ------------------------------------------------------------------------
@@ -273,69 +323,66 @@ def hint(exercise: Annotated[str, typer.Argument(help="exercise id, e.g. 01.2")]
 def _files_of(exercise: Exercise, target: str) -> dict[str, Path]:
     source = exercise.source(target)
     if source.is_dir():
-        return {str(p.relative_to(source)): p for p in sorted(source.rglob("*.py"))}
+        return {
+            p.relative_to(source.parent).as_posix(): p
+            for p in sorted(source.rglob("*.py"))
+            if "__pycache__" not in p.parts
+        }
     return {source.name: source} if source.exists() else {}
 
 
 @app.command()
 def diff(exercise: Annotated[str, typer.Argument(help="exercise id, e.g. 01.2")]) -> None:
-    """Show your file beside the reference solution, as a unified diff."""
+    """Show your code beside the reference solution (docstrings left out), as a unified diff."""
+    from journey.diffs import unified
+
     found = _exercise(exercise)
     mine, reference = _files_of(found, "exercises"), _files_of(found, "solutions")
     changed = False
     for name in sorted(set(mine) | set(reference)):
-        left = (
-            mine[name].read_text(encoding="utf-8").splitlines(keepends=True) if name in mine else []
-        )
-        right = (
-            reference[name].read_text(encoding="utf-8").splitlines(keepends=True)
-            if name in reference
-            else []
-        )
+        left = mine[name].read_text(encoding="utf-8") if name in mine else ""
+        right = reference[name].read_text(encoding="utf-8") if name in reference else ""
         lines = list(
-            difflib.unified_diff(
-                left, right, fromfile=f"exercises/{name} (yours)", tofile=f"solutions/{name}"
+            unified(
+                left,
+                right,
+                f"exercises/{found.lesson_folder}/{name} (yours)",
+                f"solutions/{found.lesson_folder}/{name} (reference)",
             )
         )
         if lines:
             changed = True
-            console.print(Syntax("".join(lines), "diff", theme="ansi_dark", word_wrap=True))
-    if not changed:
-        console.print(f"{found.id}: your file is the same as the reference solution.")
-
-
-def _stub_text(path: Path) -> str:
-    """The stub as the lesson shipped it: from git (origin/main if there is one, else HEAD)."""
-    relative = _relative(path)
-    for ref in ("origin/main", "HEAD"):
-        result = subprocess.run(
-            ["git", "show", f"{ref}:{relative}"], cwd=ROOT, capture_output=True, text=True
+            console.print(Syntax("\n".join(lines), "diff", theme="ansi_dark", word_wrap=True))
+    if changed:
+        console.print(
+            "[dim]Docstrings are left out: the stub's state the task, the solution's explain it.[/]"
         )
-        if result.returncode == 0:
-            return result.stdout
-    fail(f"Could not find the original of {relative} in git; is this a git clone?", EXIT_FILE)
+    else:
+        console.print(f"{found.id}: your code is the same as the reference solution.")
 
 
 @app.command()
 def reset(exercise: Annotated[str, typer.Argument(help="exercise id, e.g. 01.2")]) -> None:
-    """Restore an exercise's stub, keeping a backup of your version in .journey/backups/."""
-    from journey.files import atomic_write_text
+    """Restore an exercise's stub as shipped, keeping a backup of your version."""
+    from journey.stubs import ResetError
+    from journey.stubs import reset as reset_stub
 
     found = _exercise(exercise)
-    files = _files_of(found, "exercises")
-    originals = {name: _stub_text(path) for name, path in files.items()}
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    backup = state.STATE_DIR / "backups" / f"{found.id}-{stamp}"
-    backup.mkdir(parents=True, exist_ok=True)
-    for name, path in files.items():
-        (backup / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, backup / name)
-    for name, path in files.items():
-        atomic_write_text(path, originals[name])
-    console.print(f"{found.id} is a fresh stub again. Your version is in {_relative(backup)}/")
+    try:
+        done = reset_stub(found)
+    except ResetError as error:
+        fail(str(error), EXIT_FILE)
+    if done.backup is None:
+        console.print(f"{found.id} was already the stub as shipped; nothing changed.")
+    else:
+        console.print(
+            f"{found.id} is the stub as shipped again. Your version is in {_relative(done.backup)}/"
+        )
+    for name in done.kept:
+        console.print(f"[dim]Kept your own file exercises/{found.lesson_folder}/{name}.[/]")
 
 
-# -- log --------------------------------------------------------------------------------------
+# -- log ------------------------------------------------------------------------------------------
 
 
 @app.command()
@@ -353,12 +400,12 @@ def log(
     console.print(f"Added to LEARNING_LOG.md under “{heading.removeprefix('### ')}”.")
 
 
-# -- doctor -----------------------------------------------------------------------------------
+# -- doctor ---------------------------------------------------------------------------------------
 
 
 @app.command()
 def doctor() -> None:
-    """Check Python, the installed packages, the lessons, the journal and the backing services."""
+    """Check Python, uv, the installed packages, the lessons, the journal and the services."""
     from journey.doctor import run_checks
 
     problems = 0
@@ -395,4 +442,7 @@ _mount_services()
 
 
 def main() -> None:
+    if problem := location.lab_problem():
+        errors.print(f"[bold red]error:[/] {escape(problem)}")
+        sys.exit(EXIT_USAGE)
     app()

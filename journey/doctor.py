@@ -5,13 +5,24 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+import sysconfig
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 from journey import catalog, journal, services
 
-KEY_PACKAGES = ("pytest", "fastapi", "sqlalchemy", "psycopg", "redis", "grpcio", "aio-pika")
+KEY_PACKAGES = (
+    "pytest",
+    "jupyterlab",
+    "fastapi",
+    "sqlalchemy",
+    "psycopg",
+    "redis",
+    "grpcio",
+    "aio-pika",
+)
 
 
 @dataclass(frozen=True)
@@ -30,10 +41,62 @@ def _python() -> CheckResult:
     return CheckResult("Python", ok, detail)
 
 
-def _uv() -> CheckResult:
-    path = shutil.which("uv")
-    detail = path or "not on PATH: install it with `pip install uv` (https://docs.astral.sh/uv/)"
-    return CheckResult("uv", path is not None, detail)
+def _script_folders() -> list[Path]:
+    """Where pip puts command-line scripts: the user folder (pip install --user) and the
+    interpreter's own."""
+    folders = []
+    for scheme in (f"{os.name}_user", None):
+        try:
+            path = (
+                sysconfig.get_path("scripts", scheme) if scheme else sysconfig.get_path("scripts")
+            )
+        except KeyError:
+            continue
+        if path:
+            folders.append(Path(path))
+    base = Path(sys.base_prefix) / ("Scripts" if os.name == "nt" else "bin")
+    return [*folders, base]
+
+
+def path_fix(folder: Path) -> str:
+    """The line that puts ``folder`` on PATH, for the learner's shell."""
+    if os.name == "nt":
+        return f'setx PATH "%PATH%;{folder}" (then open a new terminal)'
+    home = Path.home()
+    shown = f"$HOME/{folder.relative_to(home)}" if folder.is_relative_to(home) else str(folder)
+    return (
+        f'export PATH="{shown}:$PATH" (add that line to ~/.bashrc or ~/.zshrc, then open a '
+        "new terminal)"
+    )
+
+
+def uv_check(
+    which: Callable[[str], str | None] = shutil.which,
+    folders: list[Path] | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> CheckResult:
+    """uv on PATH, or where it is installed and the line that puts it on PATH."""
+    if path := which("uv"):
+        return CheckResult("uv", True, path)
+    name = "uv.exe" if os.name == "nt" else "uv"
+    for folder in _script_folders() if folders is None else folders:
+        if (folder / name).is_file():
+            return CheckResult(
+                "uv",
+                False,
+                f"installed in {folder}, which is not on your PATH: {path_fix(folder)}; "
+                "or type `python -m uv` where the README says `uv`",
+            )
+    if running := environ.get("UV"):
+        return CheckResult(
+            "uv", False, f"this command runs under {running}, but `uv` is not on your PATH"
+        )
+    return CheckResult(
+        "uv",
+        False,
+        "not found: `python -m pip install --user uv` (or `pipx install uv`); "
+        "see README.md, Set up",
+    )
 
 
 def _packages() -> CheckResult:
@@ -82,7 +145,7 @@ def _service(name: str) -> CheckResult:
 
 def run_checks() -> Iterator[CheckResult]:
     yield _python()
-    yield _uv()
+    yield uv_check()
     yield _packages()
     yield _lessons()
     yield _journal()

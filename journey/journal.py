@@ -41,7 +41,8 @@ class ProgressRow:
         return "in progress" if self.started or self.done else "not started"
 
 
-def render_table(rows: list[ProgressRow]) -> str:
+def render_table(rows: list[ProgressRow], coming: str = "") -> str:
+    """The progress table; ``coming`` names the lessons still being written ("06–12")."""
     lines = [
         "| Lesson | Topic | Exercises done | Status | Last checked |",
         "|---|---|---|---|---|",
@@ -51,6 +52,8 @@ def render_table(rows: list[ProgressRow]) -> str:
         lines.append(
             f"| {row.lesson} | {row.title} | {count} | {row.status} | {row.last_checked or '-'} |"
         )
+    if coming:
+        lines.append(f"| {coming} | still being written | - | coming soon | - |")
     return "\n".join(lines)
 
 

@@ -208,6 +208,8 @@ def verdict_of(result: RunResult, implementation: str, description: str) -> Verd
         error = result.collection_errors[0]
         return verdict("error", error.file, f"the tests could not be collected: {error.message}")
     for test in result.tests:
+        if test.not_run:
+            continue
         if test.outcome == "failed" and (test.phase != "setup" or test.timed_out):
             return verdict("caught", test.nodeid, test.message)
         if test.outcome == "failed":

@@ -11,6 +11,9 @@ import psycopg
 from psycopg import sql
 
 TEST_DATABASE = re.compile(r"^journey_test_(?P<pid>\d+)_[0-9a-f]+$")
+# Set by a parent that runs many short test sessions (--verify-mutants, journey check --watch):
+# the test database every session uses, instead of creating and dropping one each time.
+SESSION_DATABASE_ENV = "JOURNEY_TEST_DATABASE_URL"
 
 
 def with_database(url: str, database: str) -> str:

@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["journey.testmodes"]
 TEST_PREFIX = "journey-test"
-# Set by a parent that runs many short pytest sessions (--verify-mutants, journey check --watch):
-# the database every session uses, instead of creating and dropping one each time.
-SESSION_DATABASE_ENV = "JOURNEY_TEST_DATABASE_URL"
 _MOVED_TO_TESTMODES = ("EXERCISE_KEY", "VERIFY_STUBS", "exercise_of")
 
 
@@ -95,7 +92,7 @@ def postgres_database() -> Iterator[str]:
     from journey import pg
 
     admin_url = require_service("postgres")
-    if shared := os.environ.get(SESSION_DATABASE_ENV):
+    if shared := os.environ.get(pg.SESSION_DATABASE_ENV):
         yield shared
         return
     pg.drop_orphaned_test_databases(admin_url)

@@ -145,13 +145,17 @@ def describe_import_error(error: BaseException) -> str:
         what = f"{type(error).__name__}: {error.msg}"
         return f"{_shown(error.filename)}, line {error.lineno}: {what}"
     frames = traceback.extract_tb(error.__traceback__)
-    inside = [
-        frame
-        for frame in frames
-        if Path(frame.filename).is_absolute()
-        and Path(frame.filename).resolve().is_relative_to(ROOT)
-        and not Path(frame.filename).resolve().is_relative_to(ROOT / "journey")
-    ]
+    lesson_code = (ROOT, *_TARGET_DIRS.values(), *(p.parent for p in _substitutes.values()))
+    tooling = Path(__file__).resolve().parent
+
+    def in_lesson_code(filename: str) -> bool:
+        path = Path(filename)
+        if not path.is_absolute():  # "<frozen importlib._bootstrap>" and the like
+            return False
+        path = path.resolve()
+        return not path.is_relative_to(tooling) and any(path.is_relative_to(d) for d in lesson_code)
+
+    inside = [frame for frame in frames if in_lesson_code(frame.filename)]
     if not inside:
         return what
     frame = inside[-1]

@@ -15,13 +15,11 @@
 
 In every mode each exercise test is tagged with its exercise (``exercise(id)`` marker and the
 markers of the services it needs) and gets a time limit (a ``timeout`` marker for
-pytest-timeout, unless it has one): ``TEST_TIMEOUT`` seconds, ``SERVICE_TEST_TIMEOUT`` when the
-exercise needs a backing service; ``JOURNEY_TEST_TIMEOUT`` changes the base.
+pytest-timeout, unless it has one): see ``journey.limits``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,13 +36,12 @@ from journey.catalog import (
     Exercise,
     exercise_for_test_file,
 )
+from journey.limits import timeout_for
+from journey.mutation import Mutant, TestRunner, Verdict, judge, mutants_of, stray_mutant_paths
 
 VERIFY_STUBS = "journey_verify_stubs"
 VERIFY_MUTANTS = "journey_verify_mutants"
 EXERCISE_KEY = pytest.StashKey[Exercise]()
-TEST_TIMEOUT = 10.0
-SERVICE_TEST_TIMEOUT = 30.0
-TIMEOUT_ENV = "JOURNEY_TEST_TIMEOUT"  # seconds per test; tests that need services get 3 times it
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -118,21 +115,6 @@ def exercise_of(item: pytest.Item) -> Exercise | None:
     return item.stash.get(EXERCISE_KEY, None)
 
 
-def timeout_for(exercise: Exercise) -> float:
-    """A test's time limit: ``JOURNEY_TEST_TIMEOUT`` seconds (default ``TEST_TIMEOUT``), three
-    times that when the exercise needs a backing service (``SERVICE_TEST_TIMEOUT``)."""
-    base = os.environ.get(TIMEOUT_ENV, "").strip()
-    try:
-        seconds = float(base) if base else 0.0
-    except ValueError:
-        raise pytest.UsageError(
-            f"{TIMEOUT_ENV} must be a number of seconds, not {base!r}"
-        ) from None
-    if seconds <= 0:
-        return SERVICE_TEST_TIMEOUT if exercise.services else TEST_TIMEOUT
-    return seconds * 3 if exercise.services else seconds
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tags each exercise test with its exercise id, the services that exercise needs and a
     time limit."""
@@ -150,7 +132,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for name in exercise.services:
             item.add_marker(getattr(pytest.mark, name))
         if item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(timeout_for(exercise)))
+            try:
+                limit = timeout_for(exercise)
+            except ValueError as error:
+                raise pytest.UsageError(str(error)) from None
+            item.add_marker(pytest.mark.timeout(limit))
     if _verifying_stubs(config):
         kept = [item for item in items if EXERCISE_KEY in item.stash]
         if items and not kept:
@@ -193,16 +179,14 @@ class _MutationSession:
     one PostgreSQL test database for every child run that needs one."""
 
     def __init__(self) -> None:
-        from journey.mutation import TestRunner
-
         self.runner = TestRunner()
-        self.controls: dict[str, Any] = {}
-        self.verdicts: list[tuple[Any, Any]] = []  # (Mutant, Verdict)
+        self.controls: dict[str, Verdict] = {}
+        self.verdicts: list[tuple[Mutant, Verdict]] = []
         self.database: tuple[str, str] | None = None  # (admin URL, test database URL)
         self.exercises_seen: list[Exercise] = []
 
     def env(self, exercise: Exercise) -> dict[str, str]:
-        from journey.pytest_plugin import SESSION_DATABASE_ENV
+        from journey.pg import SESSION_DATABASE_ENV
 
         env = {services.REQUIRE_ENV: "1"}
         if "postgres" in exercise.services and (url := self._database()):
@@ -222,10 +206,8 @@ class _MutationSession:
             self.database = (admin, pg.create_test_database(admin))
         return self.database[1]
 
-    def control(self, exercise: Exercise) -> Any:
+    def control(self, exercise: Exercise) -> Verdict:
         if exercise.id not in self.controls:
-            from journey.mutation import judge
-
             self.controls[exercise.id] = judge(
                 [exercise.test_file],
                 exercise.lesson_folder,
@@ -236,10 +218,8 @@ class _MutationSession:
             )
         return self.controls[exercise.id]
 
-    def judge(self, mutant: Any, cache: Any) -> Any:
+    def judge(self, mutant: Mutant, cache: pytest.Cache | None) -> Verdict:
         """Judges a mutant, running first the test that caught it last time (pytest's cache)."""
-        from journey.mutation import judge
-
         exercise = mutant.exercise
         key = f"journey/caught-by/{mutant.shown}"
         hint = cache.get(key, None) if cache is not None else None
@@ -280,8 +260,6 @@ class ExerciseMutants(pytest.File):
     lesson's modules afresh."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from journey.mutation import mutants_of
-
         exercise = exercise_for_test_file(self.path)
         assert exercise is not None
         self.config.stash[_SESSION_KEY].exercises_seen.append(exercise)
@@ -290,7 +268,7 @@ class ExerciseMutants(pytest.File):
 
 
 class MutantItem(pytest.Item):
-    def __init__(self, *, mutant: Any, **kwargs: Any) -> None:
+    def __init__(self, *, mutant: Mutant, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.mutant = mutant
 
@@ -366,8 +344,6 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if not _verifying_mutants(session.config):
         return
-    from journey.mutation import stray_mutant_paths
-
     stray = stray_mutant_paths()
     if stray:
         names = ", ".join(str(p.relative_to(MUTANTS_DIR.parent)) for p in stray)
@@ -382,8 +358,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     session = config.stash.get(_SESSION_KEY, None)
     if session is None:
         return
-    from journey.mutation import mutants_of
-
     write = terminalreporter.write_line
     caught = [(m, v) for m, v in session.verdicts if v.caught]
     terminalreporter.section("kept wrong solutions")

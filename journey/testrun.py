@@ -5,7 +5,7 @@ mutant standing in for a solution module, the test modules and conftests) while 
 the tests use stay imported: on Linux the child is forked from this process, which keeps pytest
 and, after the first run, every third-party module the tests imported (:meth:`TestRunner.warm`);
 elsewhere (or with ``JOURNEY_NO_FORK=1``) the child is a new interpreter
-(``python -m journey.testrun``).
+(``python -m journey.testchild``).
 
 The child streams one JSON line per event (a test starts, a test phase ends, a file cannot be
 collected) through a pipe. The parent enforces the time limits, so nothing a test does can hang
@@ -28,117 +28,45 @@ Used by ``journey check`` (a lesson or one exercise, and ``--watch``) and by
 from __future__ import annotations
 
 import contextlib
-import gc
 import importlib
 import json
 import os
 import queue
-import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-import traceback
 import warnings
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from journey.catalog import MUTANTS_DIR, ROOT, TESTS_DIR, TREES
+from journey.catalog import ROOT
+from journey.testchild import forked_child
+from journey.testspec import (
+    DEFAULT_TEST_TIMEOUT,
+    CollectionError,
+    Listener,
+    RunResult,
+    RunSpec,
+    Substitute,
+    TestResult,
+)
 
-if TYPE_CHECKING:
-    import pytest
+__all__ = [
+    "CollectionError",
+    "Listener",
+    "RunResult",
+    "RunSpec",
+    "Substitute",
+    "TestResult",
+    "TestRunner",
+    "can_fork",
+]
 
 NO_FORK_ENV = "JOURNEY_NO_FORK"
 GRACE_SECONDS = 5.0  # after a test's own limit, how long the child has to report it
-DEFAULT_TEST_TIMEOUT = 10.0  # for a test that has no timeout marker of its own
-# Where the lesson's own code lives: modules from there are imported afresh by every run.
-LAB_CONTENT = tuple(f"{folder}{os.sep}" for folder in (TESTS_DIR, MUTANTS_DIR, *TREES.values()))
-
-# The only third-party pytest plugin a run loads (its per-test time limits). Plugins are not
-# auto-loaded: scanning every installed package for them costs a tenth of a second per run,
-# and the exercise tests need none of the others (nbmake, hypothesis's, respx's, anyio's...).
-PLUGINS = ("pytest_timeout",)
-AUTOLOAD_ENV = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
-
-
-@dataclass(frozen=True)
-class Substitute:
-    """Run with ``module`` of ``lesson_folder`` replaced by ``path`` (see journey.targets)."""
-
-    lesson_folder: str
-    module: str
-    path: str
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """What to run. Plain data, so that a new interpreter can be handed it as JSON."""
-
-    files: tuple[str, ...]
-    target: str = "exercises"
-    substitutes: tuple[Substitute, ...] = ()
-    stop_at_first_failure: bool = False
-    verbose: bool = False  # pytest's own output goes to this process's terminal
-    env: dict[str, str] = field(default_factory=dict)
-    collect_timeout: float = 30.0
-    keywords: str = ""  # pytest -k
-    first: tuple[str, ...] = ()  # node ids to run before the others (a likely catch, say)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> RunSpec:
-        data = json.loads(text)
-        data["files"] = tuple(data["files"])
-        data["substitutes"] = tuple(Substitute(**s) for s in data["substitutes"])
-        data["first"] = tuple(data["first"])
-        return cls(**data)
-
-
-@dataclass
-class TestResult:
-    __test__ = False
-    nodeid: str
-    outcome: str  # "passed" | "failed" | "skipped"
-    phase: str = "call"  # the phase that decided the outcome: "setup", "call" or "teardown"
-    message: str = ""
-    not_implemented: bool = False
-    timed_out: bool = False
-    seconds: float = 0.0
-
-    @property
-    def name(self) -> str:
-        """The test's name inside its file: ``test_x[param]``."""
-        return self.nodeid.split("::", 1)[-1]
-
-    @property
-    def file(self) -> str:
-        return self.nodeid.split("::", 1)[0]
-
-
-@dataclass(frozen=True)
-class CollectionError:
-    file: str
-    message: str
-
-
-@dataclass
-class RunResult:
-    tests: list[TestResult] = field(default_factory=list)
-    collection_errors: list[CollectionError] = field(default_factory=list)
-    crashed: str = ""  # the child ended without finishing its session, and why
-    modules: list[str] = field(default_factory=list)  # third-party modules the child imported
-    seconds: float = 0.0
-
-
-Listener = Callable[[dict[str, Any]], None]
-
-
-# -- the parent's side ------------------------------------------------------------------------
+BATCH_SECONDS = 0.01  # how long to let the child's events gather before reading them
 
 
 def can_fork() -> bool:
@@ -155,12 +83,18 @@ def can_fork() -> bool:
 
 
 class TestRunner:
-    """Runs specs one after another in child processes, keeping this process warm."""
+    """Runs specs one after another in child processes.
+
+    With ``keep_warm`` (for many runs: watch mode, mutants), this process imports the modules
+    each child needed, so that the next child is forked with them already loaded; for a single
+    run that would only cost time.
+    """
 
     __test__ = False  # not a test class, whatever pytest guesses from the name
 
-    def __init__(self, fork: bool | None = None) -> None:
+    def __init__(self, fork: bool | None = None, keep_warm: bool = True) -> None:
         self.fork = fork
+        self.keep_warm = keep_warm
         self.warmed: set[str] = set()
 
     def run(self, spec: RunSpec, listener: Listener | None = None) -> RunResult:
@@ -181,7 +115,7 @@ class TestRunner:
         if not finished and not result.crashed:
             result.crashed = f"the test process ended unexpectedly ({exit_status})"
         result.seconds = time.monotonic() - started
-        if forking and result.modules:
+        if forking and self.keep_warm and result.modules:
             self.warm(result.modules)
         return result
 
@@ -190,7 +124,8 @@ class TestRunner:
     ) -> bool:
         """Reads the child's events until it is done (True), dies or runs out of time."""
         running: tuple[str, float] | None = None
-        deadline = time.monotonic() + spec.collect_timeout
+        between = spec.import_timeout + GRACE_SECONDS  # importing a module, or between tests
+        deadline = time.monotonic() + between
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -202,19 +137,24 @@ class TestRunner:
             if not line:
                 return False
             event = json.loads(line)
-            if listener is not None:
-                listener(event)
             kind = event["event"]
+            if kind == "start" and event.get("reports"):  # the reports of the test before
+                self._reports(builder, event.pop("reports"), listener)
+            if listener is not None and kind != "reports":
+                listener(event)
             if kind == "start":
                 limit = float(event.get("timeout") or DEFAULT_TEST_TIMEOUT)
                 running = (event["nodeid"], limit)
                 deadline = time.monotonic() + limit + GRACE_SECONDS
-            elif kind == "reports":
-                for report in event["reports"]:
-                    builder.add_report(report)
+                continue
+            deadline = time.monotonic() + between
+            if kind == "reports":
+                self._reports(builder, event["reports"], listener)
                 running = None
-                deadline = time.monotonic() + spec.collect_timeout
+            elif kind == "collected":
+                builder.collected.add(event["nodeid"])
             elif kind == "collect_error":
+                builder.collected.add(event["nodeid"])
                 builder.result.collection_errors.append(
                     CollectionError(event["nodeid"], event["message"])
                 )
@@ -223,6 +163,15 @@ class TestRunner:
             elif kind == "done":
                 builder.result.modules = list(event.get("modules", []))
                 return True
+
+    @staticmethod
+    def _reports(
+        builder: _ResultBuilder, reports: list[dict[str, Any]], listener: Listener | None
+    ) -> None:
+        for report in reports:
+            builder.add_report(report)
+        if listener is not None:
+            listener({"event": "reports", "reports": reports})
 
     def warm(self, modules: list[str]) -> None:
         """Imports, here, the modules a child needed, in the order the child imported them:
@@ -243,6 +192,7 @@ class _ResultBuilder:
     def __init__(self) -> None:
         self.result = RunResult()
         self.by_id: dict[str, TestResult] = {}
+        self.collected: set[str] = set()
 
     def add_report(self, event: dict[str, Any]) -> None:
         nodeid, when, outcome = event["nodeid"], event["when"], event["outcome"]
@@ -265,6 +215,7 @@ class _ResultBuilder:
             message=event.get("message", ""),
             not_implemented=bool(event.get("not_implemented")),
             timed_out=bool(event.get("timed_out")),
+            not_run=bool(event.get("not_run")),
             seconds=float(event.get("seconds", 0.0)),
         )
         if current is None:
@@ -274,20 +225,21 @@ class _ResultBuilder:
         self.by_id[nodeid] = result
 
     def ran_out_of_time(self, running: tuple[str, float] | None, spec: RunSpec) -> None:
+        """The child stopped answering within its limit: it is about to be killed."""
         if running is None:
-            if not self.result.tests:
-                message = (
-                    f"timed out after {spec.collect_timeout:g} s while importing the tests: "
-                    "is there an endless loop at the top level of a module?"
-                )
-                for file in spec.files:
-                    self.result.collection_errors.append(CollectionError(file, message))
-            else:
-                self.result.crashed = (
-                    f"timed out after {spec.collect_timeout:g} s between two tests"
-                )
+            message = (
+                f"timed out after {spec.import_timeout:g} s while importing it: is there an "
+                "endless loop at the top level of a module?"
+            )
+            pending = [f for f in spec.files if _relative(f) not in self.collected]
+            for file in pending[:1]:  # the one being imported; the others never started
+                self.result.collection_errors.append(CollectionError(_relative(file), message))
+                self.result.killed_in = _relative(file)
+            if not pending:
+                self.result.crashed = "the test process stopped answering between two tests"
             return
         nodeid, limit = running
+        self.result.killed_in = nodeid
         name = nodeid.split("::", 1)[-1]
         message = (
             f"timed out after {limit:g} s in {name} "
@@ -297,25 +249,18 @@ class _ResultBuilder:
         if current is not None and current.outcome == "failed":
             current.message = f"{current.message}; then {message}"
             return
-        self.add_report(
-            {
-                "nodeid": nodeid,
-                "when": "call",
-                "outcome": "failed",
-                "message": message,
-                "timed_out": True,
-            }
-        )
+        report = {"nodeid": nodeid, "outcome": "failed", "message": message, "timed_out": True}
+        self.add_report({**report, "when": "call"})
         if current is not None:  # it had passed its call and hung in teardown
-            self.add_report(
-                {
-                    "nodeid": nodeid,
-                    "when": "teardown",
-                    "outcome": "failed",
-                    "message": message,
-                    "timed_out": True,
-                }
-            )
+            self.add_report({**report, "when": "teardown"})
+
+
+def _relative(file: str) -> str:
+    """A test file as pytest names it in node ids: relative to the lab, with / separators."""
+    path = Path(file)
+    if path.is_absolute() and path.is_relative_to(ROOT):
+        path = path.relative_to(ROOT)
+    return path.as_posix()
 
 
 class _Child:
@@ -354,7 +299,10 @@ class _Child:
             ready, _, _ = select.select([self.fd], [], [], remaining)
             if not ready:
                 return None
-            chunk = os.read(self.fd, 65536)
+            # let a few more events arrive before reading: a busy machine then switches
+            # between the child and this process a few times a second, not after every test
+            time.sleep(min(BATCH_SECONDS, max(0.0, deadline - time.monotonic())))
+            chunk = os.read(self.fd, 1 << 20)
             if chunk:
                 self.buffer += chunk
             else:
@@ -372,10 +320,14 @@ class _Child:
 class _Forked(_Child):
     def __init__(self, spec: RunSpec) -> None:
         read_fd, write_fd = os.pipe()
+        with contextlib.suppress(ImportError, OSError, AttributeError):
+            import fcntl  # a roomy pipe (Linux): the child never waits for this process to read
+
+            fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(read_fd)
-            _forked_child(spec, write_fd)
+            forked_child(spec, write_fd)
         os.close(write_fd)
         with contextlib.suppress(OSError):
             os.setpgid(pid, pid)  # the child does it too: whichever runs first wins the race
@@ -401,7 +353,7 @@ class _Spawned(_Child):
         else:
             options["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "journey.testrun"],
+            [sys.executable, "-m", "journey.testchild"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=None if spec.verbose else subprocess.DEVNULL,
@@ -432,251 +384,3 @@ def _describe_status(status: int) -> str:
     if os.WIFSIGNALED(status):
         return f"killed by signal {os.WTERMSIG(status)}"
     return f"exit code {os.WEXITSTATUS(status)}"
-
-
-# -- the child's side -------------------------------------------------------------------------
-
-
-class _Sink:
-    """Writes events to the parent, one JSON line each, straight to the pipe (no buffer to lose
-    when the child ends with os._exit)."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-
-    def emit(self, event: dict[str, Any]) -> None:
-        data = (json.dumps(event) + "\n").encode()
-        while data:
-            written = os.write(self.fd, data)
-            data = data[written:]
-
-
-def _forked_child(spec: RunSpec, fd: int) -> None:
-    """Runs in the forked child and ends it with os._exit: it must never return to the
-    parent's code, whatever happens."""
-    code = 1
-    sink = _Sink(fd)
-    try:
-        # What the parent holds is never garbage here: keep the collector off it, so the
-        # child neither spends time scanning it nor copies its memory pages by touching them.
-        gc.freeze()
-        os.setpgid(0, 0)
-        _quiet_stdio(spec.verbose)
-        code = child_main(spec, sink)
-    except BaseException:
-        with contextlib.suppress(BaseException):
-            sink.emit({"event": "crash", "message": traceback.format_exc(limit=5)[-2000:]})
-    finally:
-        os._exit(code)
-
-
-def _quiet_stdio(verbose: bool) -> None:
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    if not verbose:
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-    os.close(devnull)
-    sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__
-
-
-def _spawned_main() -> int:
-    """``python -m journey.testrun``: the spec comes on stdin, events go out on stdout."""
-    spec = RunSpec.from_json(sys.stdin.read())
-    events = os.dup(1)
-    if spec.verbose:
-        os.dup2(2, 1)  # pytest's report goes to the terminal, through stderr
-    else:
-        devnull = os.open(os.devnull, os.O_RDWR)
-        os.dup2(devnull, 1)
-        os.close(devnull)
-    sink = _Sink(events)
-    try:
-        code = child_main(spec, sink)
-    except BaseException:
-        sink.emit({"event": "crash", "message": traceback.format_exc(limit=5)[-2000:]})
-        code = 1
-    sys.stdout.flush()
-    os._exit(code)  # skip interpreter shutdown: a thread a test left running cannot block it
-
-
-def _forget_lab_modules() -> None:
-    """Drops the lesson's modules, test modules and conftests that this process may have
-    imported: the run imports them afresh (third-party modules stay)."""
-    from journey import targets
-
-    targets.clear_substitutes()
-    for name, module in list(sys.modules.items()):
-        if name.startswith(targets.PACKAGE_ROOT) or _is_lab_content(module):
-            del sys.modules[name]
-
-
-def _is_lab_content(module: Any) -> bool:
-    file = getattr(module, "__file__", None)
-    return isinstance(file, str) and file.startswith(LAB_CONTENT)
-
-
-def _warmable(before: set[str]) -> list[str]:
-    """The public modules imported since ``before``, in import order, that a parent may import
-    to warm up: from outside the lab's lessons and tests."""
-    from journey.targets import PACKAGE_ROOT
-
-    kept = []
-    for name, module in list(sys.modules.items()):
-        if name in before or name.startswith(PACKAGE_ROOT) or module is None:
-            continue
-        if any(part.startswith("_") for part in name.split(".")):
-            continue
-        if not isinstance(getattr(module, "__file__", None), str) or _is_lab_content(module):
-            continue
-        kept.append(name)
-    return kept
-
-
-def pytest_args(spec: RunSpec) -> list[str]:
-    args = [
-        *spec.files,
-        "--rootdir",
-        str(ROOT),
-        "-o",
-        "addopts=",
-        "-p",
-        "journey.pytest_plugin",
-        "--import-mode=importlib",
-        f"--timeout={DEFAULT_TEST_TIMEOUT:g}",
-    ]
-    if hasattr(signal, "SIGALRM"):
-        args.append("--timeout-method=signal")
-    if spec.verbose:
-        args += ["-v", "--tb=short"]
-    else:
-        # the parent prints its own summary; full tracebacks would only cost time
-        args += ["-q", "--no-header", "--tb=line"]
-    if spec.stop_at_first_failure:
-        args.append("--exitfirst")
-    else:
-        args.append("--continue-on-collection-errors")  # one broken file must not stop the rest
-    if spec.keywords:
-        args += ["-k", spec.keywords]
-    for plugin in PLUGINS:
-        args += ["-p", plugin]
-    # no .pytest_cache writes from runs that may be killed
-    return [*args, "-p", "no:cacheprovider"]
-
-
-def child_main(spec: RunSpec, sink: _Sink) -> int:
-    """Runs the spec's tests with pytest, in this (child) process, emitting events."""
-    import pytest
-
-    from journey import targets
-
-    os.chdir(ROOT)
-    os.environ.pop("PYTEST_ADDOPTS", None)
-    os.environ[AUTOLOAD_ENV] = "1"
-    os.environ.update(spec.env)
-    _forget_lab_modules()
-    targets.set_target("solutions" if spec.target == "solutions" else "exercises")
-    for sub in spec.substitutes:
-        targets.substitute(sub.lesson_folder, sub.module, Path(sub.path))
-    before = set(sys.modules)
-    exit_code = pytest.main(pytest_args(spec), plugins=[_Reporter(sink, spec.first)])
-    sink.emit(
-        {
-            "event": "done",
-            "exit_code": int(exit_code),
-            "modules": _warmable(before),
-        }
-    )
-    return 0
-
-
-def _timeout_of(item: pytest.Item) -> float | None:
-    marker = item.get_closest_marker("timeout")
-    if marker is not None:
-        value = marker.args[0] if marker.args else marker.kwargs.get("timeout")
-        return float(value) if value is not None else None
-    option = item.config.getoption("timeout", None)
-    return float(option) if option else None
-
-
-class _Reporter:
-    """The child's pytest plugin: turns pytest's hooks into events for the parent.
-
-    A test's phase reports go out together when it ends, in one write: every write wakes the
-    parent, which costs more than the test itself on a busy machine."""
-
-    def __init__(self, sink: _Sink, first: tuple[str, ...] = ()) -> None:
-        self.sink = sink
-        self.first = first
-        self.timeouts: dict[str, float | None] = {}
-        self.pending: list[dict[str, Any]] = []
-
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        if self.first:
-            # sorted() is stable: the hinted tests move to the front, the rest keep their order
-            items[:] = sorted(items, key=lambda item: item.nodeid not in self.first)
-
-    def pytest_runtest_protocol(self, item: pytest.Item) -> None:
-        limit = _timeout_of(item)
-        self.timeouts[item.nodeid] = limit
-        self.sink.emit({"event": "start", "nodeid": item.nodeid, "timeout": limit})
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        text = report.longreprtext if report.failed else ""
-        timed_out = "Timeout (>" in text and "pytest-timeout" in text
-        message = short_message(report)
-        if timed_out:
-            limit = self.timeouts.get(report.nodeid) or DEFAULT_TEST_TIMEOUT
-            message = f"timed out after {limit:g} s in {report.nodeid.split('::', 1)[-1]}"
-        self.pending.append(
-            {
-                "nodeid": report.nodeid,
-                "when": report.when,
-                "outcome": report.outcome,
-                "message": message,
-                "not_implemented": "NotImplementedError" in text,
-                "timed_out": timed_out,
-                "seconds": report.duration,
-            }
-        )
-        if report.when == "teardown":
-            self.sink.emit({"event": "reports", "reports": self.pending})
-            self.pending = []
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            self.sink.emit(
-                {
-                    "event": "collect_error",
-                    "nodeid": report.nodeid,
-                    "message": short_message(report),
-                }
-            )
-
-
-_IMPORT_ERROR = re.compile(r"ExerciseImportError: (?P<message>.+)")
-
-
-def short_message(report: pytest.TestReport | pytest.CollectReport) -> str:
-    """The line a learner needs: the assertion message or exception, not the traceback."""
-    if report.passed:
-        return ""
-    if report.skipped and isinstance(report.longrepr, tuple):
-        return str(report.longrepr[2]).removeprefix("Skipped: ")
-    text = report.longreprtext
-    if found := _IMPORT_ERROR.search(text):
-        return found["message"].strip()[:300]
-    lines = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
-    if report.when == "collect":
-        # An import failure: the exception line ("SyntaxError: ...") and where it happened.
-        errors = [line for line in lines if re.match(r"^\w+(Error|Exception)\b", line)]
-        places = [line for line in lines if line.startswith("File ")]
-        return " ".join(errors[-1:] + places[-1:])[:300] or " ".join(lines[-3:])[:300]
-    if lines:
-        return " ".join(lines[:3])[:300]
-    last = text.strip().splitlines()
-    return last[-1][:300] if last else ""
-
-
-if __name__ == "__main__":
-    raise SystemExit(_spawned_main())

@@ -291,3 +291,14 @@ def test_every_wording_a_test_demands_is_in_the_stub(exercise: Exercise) -> None
         f"{exercise.id}: tests/{exercise.lesson_folder}/{exercise.test_file.name} demands "
         f"wordings that no docstring of the stub states: {missing}"
     )
+
+
+def test_the_shipped_stubs_manifests_are_current() -> None:
+    """journey/shipped/NN_topic.json is how `journey reset` and "not started" know a stub."""
+    from journey.stubs import stale_lessons
+
+    stale = stale_lessons()
+    assert not stale, (
+        f"the shipped-stub manifest of {stale} does not match exercises/: after changing a stub, "
+        "run `uv run python -m journey.stubs` and commit journey/shipped/"
+    )

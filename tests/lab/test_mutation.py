@@ -173,3 +173,28 @@ def test_the_new_interpreter_fallback_gives_the_same_verdict() -> None:
     assert forked.caught
     assert spawned.caught
     assert forked.test == spawned.test
+
+
+def test_a_busy_event_loop_is_interrupted_by_the_time_limit(tmp_path: Path) -> None:
+    """A coroutine that never awaits blocks its event loop; the limit still ends the test."""
+    bucket = find_exercise("05.3")
+    solution = bucket.source("solutions").read_text(encoding="utf-8")
+    busy = tmp_path / "busy.py"
+    assert solution.count("        self._check(tokens)\n        async with self._lock:\n") == 1
+    busy.write_text(
+        solution.replace(
+            "        self._check(tokens)\n        async with self._lock:\n",
+            "        self._check(tokens)\n        while True:  # never awaits\n            pass\n"
+            "        async with self._lock:\n",
+        ),
+        encoding="utf-8",
+    )
+    verdict = judge(
+        [bucket.test_file],
+        bucket.lesson_folder,
+        bucket.module,
+        busy,
+        env={"JOURNEY_TEST_TIMEOUT": "1"},
+    )
+    assert verdict.caught, verdict
+    assert verdict.message.startswith("timed out after 1 s in test_"), verdict.message

@@ -53,3 +53,52 @@ def test_the_target_comes_from_the_environment(
     monkeypatch.setenv(targets.TARGET_ENV, "answers")
     with pytest.raises(ValueError, match="exercises' or 'solutions'"):
         targets.current_target()
+
+
+@pytest.fixture
+def substitutes() -> Iterator[None]:
+    yield
+    targets.clear_substitutes()
+
+
+def test_a_substitute_module_is_imported_under_the_lessons_name(
+    trees: Path, tmp_path: Path, substitutes: None
+) -> None:
+    mutant = tmp_path / "models_mutant.py"
+    mutant.write_text("from .shop import price\nVALUE = price() * 100\n")
+    name = targets.substitute("91_beta", "models", mutant, "solutions")
+    models = targets.load(trees / "tests" / "91_beta" / "test_x.py", "models", "solutions")
+    assert models.__name__ == name
+    assert models.VALUE == 200, "the substitute's relative import reaches its sibling module"
+    assert (
+        targets.load(trees / "tests" / "90_alpha" / "test_x.py", "models", "solutions").VALUE == 1
+    )
+    with pytest.raises(RuntimeError, match="already imported"):
+        targets.substitute("91_beta", "models", mutant, "solutions")
+
+
+def test_a_substitute_package_replaces_the_whole_package(
+    trees: Path, tmp_path: Path, substitutes: None
+) -> None:
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .prices import price\n")
+    (package / "prices.py").write_text("def price() -> int:\n    return -1\n")
+    targets.substitute("90_alpha", "shop", package, "exercises")
+    shop = targets.load(trees / "tests" / "90_alpha" / "test_x.py", "shop", "exercises")
+    assert shop.price() == -1
+
+
+def test_an_import_error_names_the_file_and_line(trees: Path) -> None:
+    broken = trees / "solutions" / "90_alpha" / "broken.py"
+    broken.write_text("VALUE = 1\nOTHER = missing_name\n")
+    with pytest.raises(targets.ExerciseImportError, match=r"broken\.py, line 2: NameError"):
+        targets.load(trees / "tests" / "90_alpha" / "test_x.py", "broken", "solutions")
+
+
+def test_set_target_is_the_one_way_to_choose(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(targets.TARGET_ENV, "exercises")
+    targets.set_target("solutions")
+    assert targets.current_target() == "solutions"
+    with pytest.raises(ValueError, match="exercises' or 'solutions'"):
+        targets.set_target("answers")  # type: ignore[arg-type]
