@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from journey.catalog import ROOT, Exercise, Lesson, find_exercise, lessons
+from journey.catalog import ROOT, Exercise, Lesson, lessons
 from journey.sandbox import copy_lab
 
 LESSON = next(lesson for lesson in lessons() if not lesson.services)
-MONEY = find_exercise("01.2")
+# Found by module, not by id: ids move when a lesson gains an exercise.
+MONEY = next(e for e in LESSON.exercises if e.module == "money")
 
 
 def _journey(lab: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -99,7 +100,7 @@ def test_one_exercise_is_checked_alone(lab: Path) -> None:
     solved = _journey(lab, "check", MONEY.id)
     assert solved.returncode == 0, solved.stdout + solved.stderr
     assert "done" in _line_of(solved.stdout, MONEY)
-    assert "1 of 7 done" in solved.stdout, "the lesson's header counts it"
+    assert f"1 of {len(LESSON.exercises)} done" in solved.stdout, "the lesson's header counts it"
 
 
 def test_verbose_shows_pytests_own_output(lab: Path) -> None:
