@@ -29,7 +29,6 @@ from sqlalchemy import (
     Table,
     Text,
     select,
-    tuple_,
 )
 
 MAX_PAGE_SIZE = 100
@@ -111,7 +110,7 @@ def fetch_page(conn: Connection, limit: int, after: str | None = None, *, secret
         products.c.price_cents, products.c.id
     )
     if after is not None:
-        price, product_id = decode_cursor(after, secret)
+        price, _ = decode_cursor(after, secret)
         query = query.where(products.c.price_cents > price)
     # one row more than asked: its presence is how we know there is a next page
     rows = conn.execute(query.limit(limit + 1)).all()

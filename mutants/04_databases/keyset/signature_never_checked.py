@@ -76,7 +76,7 @@ def decode_cursor(cursor: str, secret: bytes) -> tuple[int, int]:
     payload_part, dot, signature_part = cursor.partition(".")
     try:
         payload = base64.urlsafe_b64decode(payload_part.encode("ascii"))
-        signature = base64.urlsafe_b64decode(signature_part.encode("ascii"))
+        base64.urlsafe_b64decode(signature_part.encode("ascii"))
     except (binascii.Error, ValueError, UnicodeError) as error:
         raise InvalidCursor(f"not a valid page cursor: {cursor!r}") from error
     # compare_digest takes as long for a near miss as for a far one: no timing hints
