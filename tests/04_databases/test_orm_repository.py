@@ -35,6 +35,7 @@ def test_repository_adds_and_finds_without_committing(engine: Engine) -> None:
         assert repo.get_author(ada.id) is ada, "get_author finds by primary key"
         assert repo.find_author("Ada") is ada, "find_author finds by name"
         assert repo.find_author("Nobody") is None
+        assert repo.find_author("ada") is None, "find_author matches the exact name, case too"
         assert repo.get_author(ada.id + 1000) is None
         book = repo.add_book(ada.id, "Notes", 1843)
         assert isinstance(book.id, int), "add_book flushes, so the new book has an id"
