@@ -1,4 +1,4 @@
-"""05.2 CPU-bound work on a process pool versus threads (warm-up).
+"""05.3 CPU-bound work on a process pool versus threads (warm-up).
 
 `concurrent.futures` gives threads and processes one interface: an Executor with `submit` and
 `map`. Threads share one interpreter, and CPython's GIL lets only one of them run Python

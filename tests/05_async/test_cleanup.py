@@ -1,4 +1,4 @@
-"""05.4 cleanup: resources released on cancel and timeout; cancellation is never swallowed."""
+"""05.6 cleanup: resources released on cancel and timeout; cancellation is never swallowed."""
 
 from __future__ import annotations
 

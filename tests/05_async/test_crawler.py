@@ -1,4 +1,4 @@
-"""05.6 crawl: breadth-first over one local site, with depth and concurrency limits."""
+"""05.8 crawl: breadth-first over one local site, with depth and concurrency limits."""
 
 from __future__ import annotations
 

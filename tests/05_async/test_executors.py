@@ -1,4 +1,4 @@
-"""05.2 executors: processes for CPU-bound work, threads for I/O-bound work, results in order."""
+"""05.3 executors: processes for CPU-bound work, threads for I/O-bound work, results in order."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""05.5 run_pipeline: a bounded queue, concurrent consumers, a clean shutdown, errors surfaced."""
+"""05.7 run_pipeline: a bounded queue, concurrent consumers, a clean shutdown, errors surfaced."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""05.7 UpstreamClient: the gateway's client for upstream services (capstone piece)."""
+"""05.9 UpstreamClient: the gateway's client for upstream services (capstone piece)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Compares host names but not ports, so another port on the same host counts as the same site.
 
-05.6 An async crawler of one site, with depth and concurrency limits (core).
+05.8 An async crawler of one site, with depth and concurrency limits (core).
 
 A crawler is a breadth-first search whose edges are links: start at one page, fetch it, find
 its links, fetch those, and so on. Done concurrently, it needs the same care as any fan-out:

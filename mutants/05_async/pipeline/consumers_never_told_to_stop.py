@@ -1,6 +1,6 @@
 """Never tells the consumers the items are done: they wait, and run_pipeline never returns.
 
-05.5 A producer/consumer pipeline with a bounded queue and a clean shutdown (core).
+05.7 A producer/consumer pipeline with a bounded queue and a clean shutdown (core).
 
 One producer puts items on an `asyncio.Queue(maxsize=...)`; several consumers take them off
 and process them. The bound is back-pressure: when consumers fall behind, `await queue.put`
