@@ -56,8 +56,9 @@ class UpstreamClient:
     - `timeout` (seconds, > 0) bounds every request; `max_concurrency` (>= 1) bounds how many
       requests are in flight at once - the others wait for a slot (the wait is not timed).
     - `transport` is passed on to httpx.AsyncClient (tests use httpx.MockTransport).
-    Bad arguments are a ValueError. Use it as `async with UpstreamClient(...) as client:`,
-    or call `await client.aclose()` when done.
+    Bad arguments are a ValueError (`max_concurrency=1` is fine). Use it as
+    `async with UpstreamClient(...) as client:`, or call `await client.aclose()` when done.
+    A request after that raises httpx's RuntimeError ("... the client has been closed").
     """
 
     def __init__(

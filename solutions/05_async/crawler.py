@@ -76,8 +76,9 @@ async def crawl(
     - At most `concurrency` requests are in flight at once; each request has `timeout` seconds.
     - Links are read only from 2xx answers whose Content-Type is text/html.
     - A failing page is recorded in `errors` and the crawl goes on.
-    - `max_depth < 0` or `concurrency < 1` is a ValueError.
-    - `client`: an httpx.AsyncClient to use (left open); without one, crawl opens its own.
+    - `max_depth < 0` or `concurrency < 1` is a ValueError (0 and 1 are fine).
+    - `client`: an httpx.AsyncClient to crawl with (left open); without one, crawl opens its
+      own and closes it before returning.
     """
     if max_depth < 0:
         raise ValueError(f"max_depth must not be negative, got {max_depth}")
