@@ -34,6 +34,9 @@ def up(
     """Start every service (migrating its database first), wait until ready, stream the logs;
     Ctrl-C stops them all."""
     from capstone.runner import Config, Ports, run_until_signal
+    from journey.provision import provide_for_command  # the lab's own servers if none answers
+
+    provide_for_command(("postgres", "redis"), say=typer.echo)
 
     ports = (
         Ports.free(host)

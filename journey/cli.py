@@ -220,6 +220,10 @@ def check(
     found = _lesson(lesson)
     if not found.exercises:
         fail(f"Lesson {found.number} has no exercises yet.")
+    from journey.provision import provide_for_command  # the lab's own servers if none answers
+
+    needs = {*found.services, *(name for e in found.exercises for name in e.services)}
+    provide_for_command(sorted(needs), say=lambda line: console.print(line, markup=False))
     if not watch:
         raise typer.Exit(check_once(found))
     _watch(found)
@@ -379,6 +383,15 @@ def _mount_capstone() -> None:
 
 
 _mount_capstone()
+
+
+def _mount_services() -> None:
+    from journey.services_cli import app as services_app
+
+    app.add_typer(services_app, name="services", help="The lab's embedded PostgreSQL and Redis.")
+
+
+_mount_services()
 
 
 def main() -> None:

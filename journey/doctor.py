@@ -74,11 +74,10 @@ def _journal() -> CheckResult:
 
 
 def _service(name: str) -> CheckResult:
-    service = services.SERVICES[name]
-    problem = services.probe(name)
-    if problem is None:
-        return CheckResult(name, True, f"reachable at {services.redact(service.url)}")
-    return CheckResult(name, False, f"{service.hint()} ({problem})")
+    """Reachable or not, and whose: the lab's embedded server, compose's, an env URL's, yours."""
+    from journey.provision import doctor_verdict
+
+    return CheckResult(name, *doctor_verdict(name))
 
 
 def run_checks() -> Iterator[CheckResult]:

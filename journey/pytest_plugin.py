@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from journey import services
+from journey import provision, services
 
 if TYPE_CHECKING:
     import redis
@@ -44,6 +44,8 @@ def __getattr__(name: str) -> object:
 def pytest_configure(config: pytest.Config) -> None:
     for name in services.SERVICES:
         config.addinivalue_line("markers", f"{name}: the test needs a reachable {name}")
+    # The lab's embedded PostgreSQL and Redis when nothing else answers (JOURNEY_SERVICES).
+    provision.register_pytest_hooks(config)
 
 
 def require_service(name: str) -> str:
@@ -63,6 +65,7 @@ _probe_results: dict[str, str | None] = {}
 def _probe_once(name: str) -> str | None:
     """Probes each service once per run: a dead service should not cost a timeout per test."""
     if name not in _probe_results:
+        provision.provide([name])  # a test that needs it without its marker or fixture
         _probe_results[name] = services.probe(name)
     return _probe_results[name]
 

@@ -20,18 +20,25 @@ COPIED = (
     "mutants",
     "pyproject.toml",
     "LEARNING_LOG.md",
+    # what lesson 10's capstone piece checks: the capstone's deployment files and their context
+    "uv.lock",
+    ".dockerignore",
+    "capstone/Dockerfile",
+    "capstone/compose.yaml",
+    "capstone/k8s",
 )
 
 
 def copy_lab(target: Path) -> Path:
-    """Copies what a lesson check needs, and the mutants (not the capstone, notebooks or state),
-    into ``target``."""
+    """Copies what a lesson check needs, and the mutants (not the capstone's code, notebooks or
+    state), into ``target``."""
     ignore = shutil.ignore_patterns("__pycache__", ".journey")
     target.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         source = ROOT / name
         if not source.exists():
             continue
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=ignore)
         else:

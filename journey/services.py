@@ -31,9 +31,11 @@ class Service:
 
     def hint(self) -> str:
         """What to tell a learner when the service does not answer."""
+        from journey.provision import other_ways  # the ways without Docker
+
         return (
             f"{self.name} is not reachable at {redact(self.url)}. "
-            f"Start it with `{self.start_command}` (or set {self.env_var})."
+            f"Start it with `{self.start_command}` (or set {self.env_var})." + other_ways(self.name)
         )
 
 

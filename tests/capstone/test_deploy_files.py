@@ -1,527 +1,143 @@
-"""Static checks of the capstone's deployment files: capstone/Dockerfile, /.dockerignore,
-capstone/compose.yaml, capstone/prometheus.yml and capstone/postgres-init.sql.
+"""The capstone's deployment files, checked by lesson 10's reference checkers.
 
-They need no Docker engine and no running service: each rule is a small function that returns the
-problems it finds (an empty list means the file keeps the rule). The first tests run the rules on
-the real files; the last ones break a copy of each file on purpose and prove that every rule
-notices. Lesson 10 (containers) teaches the rules; its checker exercises apply the same ideas.
+capstone/Dockerfile (with the build context that /.dockerignore leaves), capstone/compose.yaml
+and the Kubernetes manifests in capstone/k8s/ must keep every rule of lesson 10: the capstone
+piece of that lesson (exercise 10.8, ``deploy_check``) runs the Dockerfile, build-context,
+compose and Kubernetes checkers over them, and the lab's own CI workflow
+(.github/workflows/ci.yml) goes through the workflow validator of exercise 10.6. The checkers
+come from the lab's loader (the reference solutions), as every capstone piece does; the
+parsing is done by dockerfile-parse, jsonschema with the Compose Specification's schema, and
+kubernetes-validate.
 
-When a Docker engine answers, one more test asks ``docker compose config`` for its own opinion.
+Then what only the capstone knows: which services there are, that each migrates before it
+serves, that compose and Kubernetes set only variables a service reads, that the pods run as
+the image's user, and that Prometheus scrapes every service. None of it needs Docker or a
+cluster; where a Docker engine answers, one more test asks ``docker compose config``.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
+import importlib
+import os
 import re
-import shlex
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from journey.catalog import ROOT
+
 CAPSTONE = ROOT / "capstone"
 DOCKERFILE = CAPSTONE / "Dockerfile"
-DOCKERIGNORE = ROOT / ".dockerignore"
 COMPOSE = CAPSTONE / "compose.yaml"
+K8S = CAPSTONE / "k8s"
+WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
 PROMETHEUS = CAPSTONE / "prometheus.yml"
 POSTGRES_INIT = CAPSTONE / "postgres-init.sql"
 
 APP_SERVICES = ("gateway", "catalog", "orders", "inventory", "notifier")
 BACKING_SERVICES = ("postgres", "redis", "prometheus", "jaeger")
 DATABASES = {f"shop_{name}" for name in APP_SERVICES}
-PUBLISHED = {"gateway", "prometheus", "jaeger"}
-ACTIONS = {"migrate", "serve"}
+# read by something other than the service's settings: the image's healthcheck, the OTel SDK
+NOT_SETTINGS = {"HEALTH_PORT", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME"}
 
-# A name that says "I hold a secret": such a variable must never get its value in an image.
-SECRET_NAME = re.compile(r"SECRET|PASSW(OR)?D|TOKEN|CREDENTIAL|KEYS?$", re.IGNORECASE)
-# user:password@ inside a URL
-URL_PASSWORD = re.compile(r"://[^:/@\s]+:(?P<password>[^@\s]+)@")
-# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}
-INTERPOLATION = re.compile(r"^\$\{(?P<var>\w+)(?:(?P<op>:?[-?])(?P<rest>[^}]*))?\}$")
 
+def piece(module: str) -> ModuleType:
+    """A module of lesson 10's reference solutions, through the lab's loader."""
+    from journey.targets import lesson_package
 
-# --------------------------------------------------------------------------- Dockerfile parser
-
-
-@dataclass(frozen=True)
-class Instruction:
-    keyword: str  # upper case: FROM, RUN, COPY...
-    args: str  # the rest of the logical line, continuation lines joined
-    stage: int  # 0 for the first FROM's stage, 1 for the next...
-
-
-def parse_dockerfile(text: str) -> list[Instruction]:
-    """Logical instructions: comments dropped, lines ending in a backslash joined."""
-    logical: list[str] = []
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue  # Docker also skips comment lines inside a continuation
-        if line.endswith("\\"):
-            pending += line[:-1].strip() + " "
-            continue
-        logical.append(pending + line)
-        pending = ""
-    if pending.strip():
-        logical.append(pending.strip())
-
-    instructions: list[Instruction] = []
-    stage = -1
-    for line in logical:
-        keyword, _, args = line.partition(" ")
-        keyword = keyword.upper()
-        if keyword == "FROM":
-            stage += 1
-        instructions.append(Instruction(keyword, args.strip(), max(stage, 0)))
-    return instructions
-
-
-def _from_parts(args: str) -> tuple[str, str | None]:
-    """``[--platform=...] image [AS name]`` -> (image, name)."""
-    tokens = [t for t in args.split() if not t.startswith("--")]
-    name = tokens[2] if len(tokens) >= 3 and tokens[1].upper() == "AS" else None
-    return tokens[0], name
-
-
-def image_is_pinned(ref: str) -> bool:
-    """A digest, or an explicit tag that is not ``latest`` (``python`` alone means latest)."""
-    if "${" in ref:
-        return False  # resolved at build time: nothing in the file pins it
-    if "@sha256:" in ref:
-        return True
-    last = ref.rsplit("/", 1)[-1]
-    if ":" not in last:
-        return False
-    tag = last.rsplit(":", 1)[1]
-    return bool(tag) and tag.lower() != "latest"
-
-
-def _final_stage(instructions: list[Instruction]) -> list[Instruction]:
-    last = max((i.stage for i in instructions), default=0)
-    return [i for i in instructions if i.stage == last]
-
-
-def _flag(args: str, name: str) -> str | None:
-    for token in args.split():
-        if token.startswith(f"--{name}="):
-            return token.split("=", 1)[1]
-    return None
-
-
-def _env_pairs(args: str) -> list[tuple[str, str]]:
-    """ENV a=1 b="2"  or the legacy  ENV a 1."""
-    tokens = shlex.split(args)
-    if tokens and "=" not in tokens[0]:
-        return [(tokens[0], " ".join(tokens[1:]))]
-    return [(name, value) for name, _, value in (t.partition("=") for t in tokens)]
-
-
-# --------------------------------------------------------------------------- Dockerfile rules
-
-
-def multi_stage_problems(ins: list[Instruction]) -> list[str]:
-    froms = [i for i in ins if i.keyword == "FROM"]
-    if len(froms) < 2:
-        return [f"{len(froms)} FROM line(s): build in one stage and run from a slim second one"]
-    stage_names = {_from_parts(f.args)[1] for f in froms[:-1]} - {None}
-    copied_from = {_flag(i.args, "from") for i in _final_stage(ins) if i.keyword == "COPY"}
-    if not stage_names & copied_from:
-        return ["the final stage copies nothing from the build stage (COPY --from=<stage>)"]
-    return []
-
-
-def non_root_problems(ins: list[Instruction]) -> list[str]:
-    users = [i.args for i in _final_stage(ins) if i.keyword == "USER"]
-    if not users:
-        return ["the final stage has no USER: the services would run as root"]
-    user = users[-1].split(":", 1)[0].strip()
-    if user in {"root", "0"}:
-        return [f"the final stage ends as USER {users[-1]!r}: use an unprivileged user"]
-    return []
-
-
-def healthcheck_problems(ins: list[Instruction]) -> list[str]:
-    checks = [i.args for i in _final_stage(ins) if i.keyword == "HEALTHCHECK"]
-    if not checks:
-        return ["the final stage has no HEALTHCHECK"]
-    if checks[-1].strip().upper() == "NONE":
-        return ["HEALTHCHECK NONE switches the health check off"]
-    if "/health/ready" not in checks[-1]:
-        return ["the HEALTHCHECK should ask /health/ready (ready = my dependencies answer)"]
-    return []
-
-
-def pinned_image_problems(ins: list[Instruction]) -> list[str]:
-    problems: list[str] = []
-    stages: set[str] = set()
-    for i in ins:
-        if i.keyword == "FROM":
-            image, name = _from_parts(i.args)
-            if image.lower() not in stages and not image_is_pinned(image):
-                problems.append(f"FROM {image}: pin the base image to a tag (not latest)")
-            if name:
-                stages.add(name.lower())
-        source = _flag(i.args, "from") if i.keyword == "COPY" else None
-        if source and source.lower() not in stages and not image_is_pinned(source):
-            problems.append(f"COPY --from={source}: pin that image to a version")
-    return problems
-
-
-def secret_problems(ins: list[Instruction]) -> list[str]:
-    problems: list[str] = []
-    for i in ins:
-        if i.keyword == "ENV":
-            pairs = _env_pairs(i.args)
-        elif i.keyword == "ARG":
-            name, _, value = i.args.partition("=")
-            pairs = [(name.strip(), value.strip())]
-        else:
-            continue
-        for name, value in pairs:
-            if SECRET_NAME.search(name) and value:
-                problems.append(
-                    f"{i.keyword} {name} has a value baked into the image: secrets come from "
-                    "the runtime environment, never from a layer anyone can read"
-                )
-    return problems
-
-
-def layer_caching_problems(ins: list[Instruction]) -> list[str]:
-    sync = next((n for n, i in enumerate(ins) if i.keyword == "RUN" and "uv sync" in i.args), None)
-    if sync is None:
-        return ["no RUN uv sync: install the locked dependencies with uv"]
-    flags = ins[sync].args.split()
-    problems = [
-        f"uv sync without {flag}"
-        for flag in ("--locked", "--no-install-project")
-        if flag not in flags
-    ]
-    lock_copy = [n for n, i in enumerate(ins) if i.keyword == "COPY" and "uv.lock" in i.args]
-    if not lock_copy or lock_copy[0] > sync:
-        problems.append("copy pyproject.toml and uv.lock before uv sync")
-    code_copy = [
-        n for n, i in enumerate(ins) if i.keyword == "COPY" and re.search(r"\bcapstone/?\s", i.args)
-    ]
-    if code_copy and code_copy[0] < sync:
-        problems.append("the code is copied before uv sync: every edit reinstalls everything")
-    return problems
-
-
-def runtime_problems(ins: list[Instruction]) -> list[str]:
-    final = _final_stage(ins)
-    env = dict(pair for i in final if i.keyword == "ENV" for pair in _env_pairs(i.args))
-    problems = []
-    if not env.get("PYTHONUNBUFFERED"):
-        problems.append("PYTHONUNBUFFERED is not set: logs would sit in a buffer")
-    if not any(i.keyword == "EXPOSE" for i in final):
-        problems.append("no EXPOSE in the final stage")
-    cmds = [i.args for i in final if i.keyword in {"CMD", "ENTRYPOINT"}]
-    if not cmds or not all(c.startswith("[") for c in cmds):
-        problems.append("CMD/ENTRYPOINT must be exec form (JSON) so SIGTERM reaches Python")
-    return problems
-
-
-DOCKERFILE_RULES = {
-    "multi-stage": multi_stage_problems,
-    "non-root": non_root_problems,
-    "healthcheck": healthcheck_problems,
-    "pinned": pinned_image_problems,
-    "secrets": secret_problems,
-    "layer-caching": layer_caching_problems,
-    "runtime": runtime_problems,
-}
-
-
-# --------------------------------------------------------------------------- .dockerignore
-
-
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out = ""
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out, i = out + "(?:.*/)?", i + 3
-        elif pattern.startswith("**", i):
-            out, i = out + ".*", i + 2
-        elif pattern[i] == "*":
-            out, i = out + "[^/]*", i + 1
-        elif pattern[i] == "?":
-            out, i = out + "[^/]", i + 1
-        elif pattern[i] == "[":
-            end = pattern.index("]", i)
-            out, i = out + pattern[i : end + 1], end + 1
-        else:
-            out, i = out + re.escape(pattern[i]), i + 1
-    return re.compile(out + r"\Z")
-
-
-def dockerignored(path: str, ignore_text: str) -> bool:
-    """Docker's rule: the last matching line wins; a line also matches a path's parent folders."""
-    parts = path.strip("/").split("/")
-    candidates = ["/".join(parts[: n + 1]) for n in range(len(parts))]
-    ignored = False
-    for line in ignore_text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        negate = line.startswith("!")
-        regex = _glob_regex(line.lstrip("!").strip().strip("/"))
-        if any(regex.match(c) for c in candidates):
-            ignored = not negate
-    return ignored
-
-
-def context_problems(ins: list[Instruction], ignore_text: str) -> list[str]:
-    problems = []
-    for i in ins:
-        if i.keyword not in {"COPY", "ADD"} or _flag(i.args, "from"):
-            continue
-        sources = [t for t in i.args.split() if not t.startswith("--")][:-1]
-        for src in sources:
-            if not (ROOT / src).exists():
-                problems.append(f"{i.keyword} {src}: no such file in the build context")
-            elif dockerignored(src, ignore_text):
-                problems.append(f"{i.keyword} {src}: .dockerignore leaves it out of the context")
-    for heavy in (".venv/bin/python", ".git/HEAD", "notebooks/x.ipynb", "LEARNING_LOG.md", ".env"):
-        if not dockerignored(heavy, ignore_text):
-            problems.append(f"{heavy} would be sent to the Docker daemon: ignore it")
-    return problems
-
-
-# --------------------------------------------------------------------------- compose helpers
-
-
-def _tokens(command: Any) -> list[str]:
-    """The command as words; a ``sh -c "a && b"`` string is split into its words too."""
-    if command is None:
-        return []
-    words = shlex.split(command) if isinstance(command, str) else [str(c) for c in command]
-    out: list[str] = []
-    for word in words:
-        out.extend(shlex.split(word) if " " in word else [word])
-    return out
-
-
-def invocations(service: dict[str, Any]) -> list[tuple[str, str]]:
-    """Every ``python -m capstone.X [action]`` in the command, as (X, action)."""
-    words = _tokens(service.get("command"))
-    found = []
-    for n, word in enumerate(words[:-1]):
-        if word == "-m" and words[n + 1].startswith("capstone."):
-            module = words[n + 1].removeprefix("capstone.")
-            nxt = words[n + 2] if n + 2 < len(words) else "serve"
-            found.append((module, nxt if nxt in ACTIONS else "serve"))  # no argument = serve
-    return found
-
-
-def is_one_shot(service: dict[str, Any]) -> bool:
-    calls = invocations(service)
-    return bool(calls) and all(action == "migrate" for _, action in calls)
-
-
-def environment(service: dict[str, Any]) -> dict[str, str]:
-    env = service.get("environment") or {}
-    if isinstance(env, list):
-        env = dict(item.partition("=")[::2] for item in env)
-    return {str(k): "" if v is None else str(v) for k, v in env.items()}
-
-
-def _depends(service: dict[str, Any]) -> Any:
-    return service.get("depends_on") or {}
-
-
-# --------------------------------------------------------------------------- compose rules
-
-
-def healthcheck_compose_problems(services: dict[str, Any]) -> list[str]:
-    problems = []
-    for name, svc in services.items():
-        if is_one_shot(svc):
-            continue
-        check = svc.get("healthcheck") or {}
-        test = check.get("test")
-        if check.get("disable") or not test or test in (["NONE"], "NONE"):
-            problems.append(f"{name} has no healthcheck: nothing could wait for it to be ready")
-    return problems
-
-
-def depends_on_problems(services: dict[str, Any]) -> list[str]:
-    problems = []
-    for name, svc in services.items():
-        deps = _depends(svc)
-        if isinstance(deps, list):
-            problems.append(f"{name}: depends_on as a list waits only for a container to start")
-            continue
-        for dep, spec in deps.items():
-            condition = (spec or {}).get("condition")
-            if dep not in services:
-                problems.append(f"{name} depends on {dep}, which is not a service")
-                continue
-            wanted = (
-                "service_completed_successfully"
-                if is_one_shot(services[dep])
-                else "service_healthy"
-            )
-            if condition != wanted:
-                problems.append(f"{name} -> {dep}: condition {condition!r}, expected {wanted!r}")
-    return problems
-
-
-def one_shot_problems(services: dict[str, Any]) -> list[str]:
-    problems = []
-    for name, svc in services.items():
-        if is_one_shot(svc) and str(svc.get("restart", "no")) != "no":
-            problems.append(f"{name} is a one-shot job: restart {svc['restart']!r} re-runs it")
-    return problems
-
-
-def command_problems(services: dict[str, Any]) -> list[str]:
-    problems = []
-    for name, svc in services.items():
-        for module, _ in invocations(svc):
-            if module not in APP_SERVICES:
-                problems.append(f"{name} runs capstone.{module}, not one of {APP_SERVICES}")
-    return problems
-
-
-def migrate_first_problems(services: dict[str, Any]) -> list[str]:
-    """Each app service is served, and its migrate job (or command) runs before it serves."""
-    problems = []
-    for app in APP_SERVICES:
-        servers = [n for n, s in services.items() if (app, "serve") in invocations(s)]
-        if not servers:
-            problems.append(f"no service runs `python -m capstone.{app} serve`")
-        for name in servers:
-            svc = services[name]
-            inline = (app, "migrate") in invocations(svc)
-            deps = _depends(svc) if isinstance(_depends(svc), dict) else {}
-            jobs = [
-                d
-                for d, spec in deps.items()
-                if d in services
-                and (app, "migrate") in invocations(services[d])
-                and (spec or {}).get("condition") == "service_completed_successfully"
-            ]
-            if not inline and not jobs:
-                problems.append(f"{name} serves before `capstone.{app} migrate` has run")
-    return problems
-
-
-def compose_image_problems(services: dict[str, Any]) -> list[str]:
-    problems = []
-    for name, svc in services.items():
-        image = svc.get("image")
-        if image is None and "build" in svc:
-            continue  # compose names a built image itself
-        if image is None or not image_is_pinned(str(image)):
-            problems.append(f"{name}: image {image!r} is not pinned to a tag")
-    return problems
-
-
-def ports_problems(services: dict[str, Any]) -> list[str]:
-    published = {n for n, s in services.items() if s.get("ports")}
-    problems = [f"{n} publishes ports: only {sorted(PUBLISHED)} may" for n in published - PUBLISHED]
-    problems += [f"{n} publishes no port" for n in PUBLISHED - published]
-    return problems
-
-
-def compose_secret_problems(services: dict[str, Any]) -> list[str]:
-    problems = []
-    for name, svc in services.items():
-        for key, value in environment(svc).items():
-            secrets = [value] if SECRET_NAME.search(key) else []
-            secrets += [m["password"] for m in URL_PASSWORD.finditer(value)]
-            for secret in secrets:
-                match = INTERPOLATION.match(secret)
-                if not match:
-                    problems.append(f"{name}.{key}: a literal secret; read it from ${{VAR}}")
-                elif match["op"] and match["op"].endswith("-") and "dev-only" not in match["rest"]:
-                    problems.append(f"{name}.{key}: mark the default of {match['var']} dev-only")
-    return problems
-
-
-def database_problems(services: dict[str, Any], init_sql: str) -> list[str]:
-    created = {m.lower() for m in re.findall(r"CREATE\s+DATABASE\s+\"?(\w+)", init_sql, re.I)}
-    problems = [f"the init script does not create {db}" for db in sorted(DATABASES - created)]
-    for name, svc in services.items():
-        url = environment(svc).get("DATABASE_URL")
-        if url:
-            db = url.rsplit("/", 1)[-1].split("?", 1)[0]
-            if db not in created:
-                problems.append(f"{name} uses database {db!r}, which nothing creates")
-    mounts = [str(v) for v in services.get("postgres", {}).get("volumes", [])]
-    if not any(POSTGRES_INIT.name in m and "/docker-entrypoint-initdb.d" in m for m in mounts):
-        problems.append("postgres does not mount the init script into /docker-entrypoint-initdb.d")
-    return problems
-
-
-def _http_port(svc: dict[str, Any]) -> str | None:
-    env = environment(svc)
-    return env.get("HEALTH_PORT") or env.get("METRICS_PORT") or env.get("SERVICE_PORT")
-
-
-def prometheus_problems(services: dict[str, Any], config: dict[str, Any]) -> list[str]:
-    targets = {
-        target
-        for job in config.get("scrape_configs") or []
-        if job.get("metrics_path", "/metrics") == "/metrics"
-        for static in job.get("static_configs") or []
-        for target in static.get("targets") or []
-    }
-    problems = []
-    for name, svc in services.items():
-        if any(action == "serve" for _, action in invocations(svc)):
-            wanted = f"{name}:{_http_port(svc)}"
-            if wanted not in targets:
-                problems.append(f"prometheus does not scrape {wanted}/metrics")
-    return problems
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def _dockerfile() -> list[Instruction]:
-    assert DOCKERFILE.is_file(), "capstone/Dockerfile is missing"
-    return parse_dockerfile(DOCKERFILE.read_text())
+    return importlib.import_module(f"{lesson_package('10_containers', 'solutions')}.{module}")
 
 
 @functools.cache
-def _compose() -> dict[str, Any]:
-    assert COMPOSE.is_file(), "capstone/compose.yaml is missing"
-    loaded = yaml.load(COMPOSE.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    assert isinstance(loaded.get("services"), dict), "compose.yaml: services must be a mapping"
-    return loaded
+def _report() -> dict[str, list[str]]:
+    report: dict[str, list[str]] = piece("deploy_check").check_deployment(ROOT)
+    return report
+
+
+def _deploy_files() -> list[str]:
+    """The files check_deployment reports on, known without running it (for the test ids)."""
+    manifests = sorted(p.relative_to(ROOT).as_posix() for p in K8S.glob("*.yaml"))
+    return ["capstone/Dockerfile", "capstone/compose.yaml", *manifests]
+
+
+def _listed(problems: list[str]) -> str:
+    return "\n  - " + "\n  - ".join(problems)
+
+
+# -- lesson 10's rules ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("file", _deploy_files())
+def test_the_file_keeps_every_rule_of_lesson_10(file: str) -> None:
+    report = _report()
+    assert file in report, f"check_deployment did not look at {file}"
+    assert not report[file], f"{file} breaks lesson 10's rules:{_listed(report[file])}"
+
+
+def test_nothing_else_is_reported() -> None:
+    extra = {file: found for file, found in _report().items() if file not in _deploy_files()}
+    assert not extra, f"problems outside the deployment files: {extra}"
+
+
+def test_the_ci_workflow_keeps_every_rule_of_lesson_10() -> None:
+    ci = piece("ci_workflow")
+    found = ci.check_workflow(ci.load_workflow(WORKFLOW.read_text()))
+    assert not found, "the CI workflow:" + _listed(
+        [f"{f.path}: [{f.rule}] {f.message}" for f in found]
+    )
+
+
+# (rule, text replaced, replacement): each makes the real Dockerfile break that rule
+DOCKERFILE_BREAKS = [
+    ("multi-stage", r"COPY --from=builder", "COPY --from=python:3.11.13-slim-bookworm"),
+    ("pinned-base", r"FROM python:[^ \n]+ AS runtime", "FROM python:3.11-slim AS runtime"),
+    ("non-root", r"(?m)^USER .*$", "USER root"),
+    ("healthcheck", r"(?m)^HEALTHCHECK", "# HEALTHCHECK"),
+    ("no-secrets", r"(?m)^USER", "ENV JWT_SECRET=hunter2\nUSER"),
+    ("uv-cache", r"COPY pyproject.toml uv.lock ./", "COPY . ./"),
+    ("exec-form", r'CMD \["python", "-m", "capstone.gateway", "serve"\]', "CMD python -m x"),
+]
+
+
+@pytest.mark.parametrize(("rule", "pattern", "replacement"), DOCKERFILE_BREAKS)
+def test_a_broken_copy_of_the_dockerfile_is_caught(
+    rule: str, pattern: str, replacement: str
+) -> None:
+    broken, count = re.subn(pattern, lambda _: replacement, DOCKERFILE.read_text(), count=1)
+    assert count == 1, f"the Dockerfile changed: {pattern!r} no longer matches; update the break"
+    rules = {f.rule for f in piece("dockerfile_rules").check_dockerfile(broken)}
+    assert rule in rules, f"{rule} missed: {replacement!r}"
+
+
+# -- what only the capstone knows: compose ----------------------------------------------------
+
+
+@functools.cache
+def _compose_text() -> str:
+    return COMPOSE.read_text()
 
 
 def _services() -> dict[str, Any]:
-    """A fresh copy each time: the tests below break their copy on purpose."""
-    return copy.deepcopy(_compose()["services"])
+    """A fresh copy each time (some tests change theirs)."""
+    document: dict[str, Any] = piece("compose_check").load_compose(_compose_text())
+    return document["services"]
 
 
-def _problems(found: list[str]) -> str:
-    return "\n  - " + "\n  - ".join(found)
-
-
-# --------------------------------------------------------------------------- the real files
-
-
-@pytest.mark.parametrize("rule", list(DOCKERFILE_RULES))
-def test_dockerfile_keeps_rule(rule: str) -> None:
-    found = DOCKERFILE_RULES[rule](_dockerfile())
-    assert not found, f"capstone/Dockerfile breaks the {rule} rule:{_problems(found)}"
-
-
-def test_build_context_holds_what_the_image_copies_and_nothing_else() -> None:
-    assert DOCKERIGNORE.is_file(), "the build context is the repo root: it needs .dockerignore"
-    found = context_problems(_dockerfile(), DOCKERIGNORE.read_text())
-    assert not found, f"build context:{_problems(found)}"
+def _invocations(service: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every ``python -m capstone.X action`` of a service's command, as (X, action)."""
+    words = [str(w) for w in service.get("command") or []]
+    found = []
+    for n, word in enumerate(words[:-1]):
+        if word == "-m" and words[n + 1].startswith("capstone."):
+            action = words[n + 2] if n + 2 < len(words) else "serve"
+            found.append((words[n + 1].removeprefix("capstone."), action))
+    return found
 
 
 def test_compose_has_every_service() -> None:
@@ -529,211 +145,181 @@ def test_compose_has_every_service() -> None:
     assert not missing, f"compose.yaml lacks {sorted(missing)}"
 
 
-def test_compose_healthchecks() -> None:
-    found = healthcheck_compose_problems(_services())
-    assert not found, f"compose healthchecks:{_problems(found)}"
-
-
-def test_compose_depends_on_waits_for_health_or_completion() -> None:
-    found = depends_on_problems(_services()) + one_shot_problems(_services())
-    assert not found, f"compose depends_on:{_problems(found)}"
-
-
-def test_compose_migrates_before_serving() -> None:
-    found = command_problems(_services()) + migrate_first_problems(_services())
-    assert not found, f"compose commands:{_problems(found)}"
-
-
 @pytest.mark.parametrize("app", APP_SERVICES)
-def test_compose_command_module_exists(app: str) -> None:
-    used = {m for s in _services().values() for m, _ in invocations(s)}
-    assert app in used, f"compose.yaml never runs `python -m capstone.{app}`"
+def test_compose_migrates_before_serving(app: str) -> None:
+    services = _services()
+    servers = [n for n, s in services.items() if (app, "serve") in _invocations(s)]
+    assert servers, f"no service runs `python -m capstone.{app} serve`"
+    compose = piece("compose_check")
+    for name in servers:
+        jobs = [
+            target
+            for target, condition in compose.dependencies(services[name]).items()
+            if condition == "service_completed_successfully"
+            and (app, "migrate") in _invocations(services.get(target, {}))
+        ]
+        assert jobs, f"{name} serves before `python -m capstone.{app} migrate` has completed"
     main = CAPSTONE / app / "__main__.py"
-    if not main.is_file():
-        pytest.skip(f"capstone/{app}/__main__.py does not exist (yet): cannot check the module")
     assert "migrate" in main.read_text(), f"capstone/{app}/__main__.py has no `migrate` command"
 
 
-# read by something other than the service's settings: the image's healthcheck, the OTel SDK
-NOT_SETTINGS = {"HEALTH_PORT", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME"}
-
-
-@pytest.mark.parametrize("app", APP_SERVICES)
-def test_compose_sets_only_variables_the_service_reads(app: str) -> None:
-    import importlib
-
+def _settings_fields(app: str) -> set[str]:
     from pydantic_settings import BaseSettings
 
-    if not (CAPSTONE / app / "settings.py").is_file():
-        pytest.skip(f"capstone/{app}/settings.py does not exist (yet): cannot compare")
     module = importlib.import_module(f"capstone.{app}.settings")
     classes = [
         c for c in vars(module).values() if isinstance(c, type) and issubclass(c, BaseSettings)
     ]
     assert classes, f"capstone/{app}/settings.py defines no settings class"
-    fields = {name.upper() for c in classes for name in c.model_fields}
-    services = _services()
-    for name, svc in services.items():
-        if any(module_name == app for module_name, _ in invocations(svc)):
-            unknown = set(environment(svc)) - fields - NOT_SETTINGS
+    return {name.upper() for c in classes for name in c.model_fields}
+
+
+@pytest.mark.parametrize("app", APP_SERVICES)
+def test_compose_sets_only_variables_the_service_reads(app: str) -> None:
+    compose = piece("compose_check")
+    fields = _settings_fields(app)
+    for name, service in _services().items():
+        if any(module == app for module, _ in _invocations(service)):
+            unknown = set(compose.environment(service)) - fields - NOT_SETTINGS
             assert not unknown, f"{name} sets {sorted(unknown)}, which capstone.{app} never reads"
 
 
-def test_compose_images_are_pinned() -> None:
-    found = compose_image_problems(_services())
-    assert not found, f"compose images:{_problems(found)}"
+def test_only_the_public_services_publish_ports() -> None:
+    published = {name for name, service in _services().items() if service.get("ports")}
+    assert published == {"gateway", "prometheus", "jaeger"}, f"published: {sorted(published)}"
 
 
-def test_compose_publishes_only_public_ports() -> None:
-    found = ports_problems(_services())
-    assert not found, f"compose ports:{_problems(found)}"
-
-
-def test_compose_keeps_secrets_out_of_the_file() -> None:
-    found = compose_secret_problems(_services())
-    assert not found, f"compose secrets:{_problems(found)}"
-
-
-def test_postgres_init_creates_every_database() -> None:
-    found = database_problems(_services(), POSTGRES_INIT.read_text())
-    assert not found, f"databases:{_problems(found)}"
+def test_postgres_init_creates_every_database_a_service_uses() -> None:
+    sql = POSTGRES_INIT.read_text()
+    created = {m.lower() for m in re.findall(r"CREATE\s+DATABASE\s+\"?(\w+)", sql, re.I)}
+    assert created >= DATABASES, f"the init script does not create {sorted(DATABASES - created)}"
+    compose = piece("compose_check")
+    for name, service in _services().items():
+        url = compose.environment(service).get("DATABASE_URL")
+        if url:
+            database = url.rsplit("/", 1)[-1].split("?", 1)[0]
+            assert database in created, f"{name} uses database {database!r}, which nothing creates"
+    mounts = [str(v) for v in _services()["postgres"].get("volumes", [])]
+    assert any(POSTGRES_INIT.name in m and "/docker-entrypoint-initdb.d" in m for m in mounts)
 
 
 def test_prometheus_scrapes_every_service() -> None:
-    found = prometheus_problems(_services(), yaml.safe_load(PROMETHEUS.read_text()))
-    assert not found, f"prometheus.yml:{_problems(found)}"
+    config = yaml.safe_load(PROMETHEUS.read_text())
+    targets = {
+        target
+        for job in config.get("scrape_configs") or []
+        if job.get("metrics_path", "/metrics") == "/metrics"
+        for static in job.get("static_configs") or []
+        for target in static.get("targets") or []
+    }
+    compose = piece("compose_check")
+    for name, service in _services().items():
+        if any(action == "serve" for _, action in _invocations(service)):
+            env = compose.environment(service)
+            port = env.get("METRICS_PORT") or env.get("SERVICE_PORT")
+            assert f"{name}:{port}" in targets, f"prometheus does not scrape {name}:{port}"
 
 
-def test_jaeger_accepts_otlp() -> None:
+def test_jaeger_accepts_otlp_from_every_service() -> None:
+    compose = piece("compose_check")
     services = _services()
-    jaeger = environment(services["jaeger"])
-    assert jaeger.get("COLLECTOR_OTLP_ENABLED") == "true", "jaeger must accept OTLP"
-    endpoints = {environment(services[a]).get("OTEL_EXPORTER_OTLP_ENDPOINT") for a in APP_SERVICES}
+    assert compose.environment(services["jaeger"]).get("COLLECTOR_OTLP_ENABLED") == "true"
+    endpoints = {
+        compose.environment(services[app]).get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        for app in APP_SERVICES
+    }
     assert endpoints == {"http://jaeger:4318"}, f"services export traces to {endpoints}"
 
 
-# --------------------------------------------------------------------------- the rules bite
-
-# (rule, text replaced, replacement): each makes the real Dockerfile break exactly that rule
-DOCKERFILE_BREAKS = [
-    ("multi-stage", r"(?s)\A.*(?=FROM python:[^\n]* AS runtime)", ""),
-    ("multi-stage", r"COPY --from=builder", "COPY --from=python:3.11-slim-bookworm"),
-    ("non-root", r"(?m)^USER .*$", ""),
-    ("non-root", r"(?m)^USER .*$", "USER root"),
-    ("non-root", r"(?m)^USER .*$", "USER 0:0"),
-    ("healthcheck", r"(?m)^HEALTHCHECK", "# HEALTHCHECK"),
-    ("healthcheck", r"(?ms)^HEALTHCHECK .*?\]\n", "HEALTHCHECK NONE\n"),
-    ("pinned", r"FROM python:[^ \n]+ AS runtime", "FROM python AS runtime"),
-    ("pinned", r"FROM python:[^ \n]+ AS builder", "FROM python:latest AS builder"),
-    ("pinned", r"ghcr.io/astral-sh/uv:[^ ]+", "ghcr.io/astral-sh/uv"),
-    ("secrets", r"(?m)^USER", "ENV JWT_SECRET=hunter2\nUSER"),
-    ("secrets", r"(?m)^USER", 'ENV A=1 DB_PASSWORD="s3cret" \\\n    B=2\nUSER'),
-    ("secrets", r"(?m)^USER", "ARG API_KEY=abc\nUSER"),
-    ("secrets", r"(?m)^USER", "ENV GITHUB_TOKEN ghp_123\nUSER"),
-    ("layer-caching", r"uv sync --locked ", "uv sync "),
-    ("layer-caching", r"--no-default-groups --no-install-project", ""),
-    ("runtime", r"PYTHONUNBUFFERED=1", "PYTHONUNBUFFERED="),
-    ("runtime", r'CMD \["python", "-m", "capstone.gateway", "serve"\]', "CMD python -m x"),
-]
+# -- what only the capstone knows: Kubernetes -------------------------------------------------
 
 
-@pytest.mark.parametrize(("rule", "pattern", "replacement"), DOCKERFILE_BREAKS)
-def test_dockerfile_rule_catches_a_break(rule: str, pattern: str, replacement: str) -> None:
-    text = DOCKERFILE.read_text()
-    broken, count = re.subn(pattern, lambda _: replacement, text, count=1)
-    assert count == 1, f"the Dockerfile changed: {pattern!r} no longer matches; update the break"
-    assert DOCKERFILE_RULES[rule](parse_dockerfile(broken)), f"{rule} missed: {replacement!r}"
+@functools.cache
+def _manifests() -> tuple[dict[str, Any], ...]:
+    k8s = piece("k8s_manifests")
+    found: list[dict[str, Any]] = []
+    for path in sorted(K8S.glob("*.yaml")):
+        found += k8s.load_manifests(path.read_text())
+    return tuple(found)
 
 
-CONTEXT_BREAKS = {
-    "code left out": lambda text: text + "capstone/\n",
-    "lock left out": lambda text: text + "uv.lock\n",
-    "everything sent": lambda text: "**/__pycache__\n",
-}
+def _of_kind(kind: str) -> dict[str, dict[str, Any]]:
+    return {r["metadata"]["name"]: r for r in _manifests() if r["kind"] == kind}
 
 
-@pytest.mark.parametrize("how", list(CONTEXT_BREAKS))
-def test_context_rule_catches_a_break(how: str) -> None:
-    ignore = CONTEXT_BREAKS[how](DOCKERIGNORE.read_text())
-    assert context_problems(_dockerfile(), ignore), f"the context rule missed: {how}"
+def test_every_service_has_a_deployment_a_service_and_a_migration_job() -> None:
+    deployments, services, jobs = _of_kind("Deployment"), _of_kind("Service"), _of_kind("Job")
+    for app in APP_SERVICES:
+        assert app in deployments, f"capstone/k8s has no Deployment {app}"
+        assert app in services, f"capstone/k8s has no Service {app}"
+        assert f"{app}-migrate" in jobs, f"capstone/k8s has no Job {app}-migrate"
+        command = deployments[app]["spec"]["template"]["spec"]["containers"][0]["command"]
+        assert command == ["python", "-m", f"capstone.{app}", "serve"]
+        job = jobs[f"{app}-migrate"]["spec"]["template"]["spec"]["containers"][0]["command"]
+        assert job == ["python", "-m", f"capstone.{app}", "migrate"]
 
 
-def _break_compose(how: str, services: dict[str, Any]) -> None:
-    # each branch breaks one rule in the copy
-    if how == "no-healthcheck":
-        del services["catalog"]["healthcheck"]
-    elif how == "healthcheck-disabled":
-        services["redis"]["healthcheck"] = {"disable": True}
-    elif how == "depends-list":
-        services["gateway"]["depends_on"] = list(services["gateway"]["depends_on"])
-    elif how == "depends-started":
-        services["orders"]["depends_on"]["inventory"] = {"condition": "service_started"}
-    elif how == "one-shot-healthy":
-        services["catalog"]["depends_on"]["catalog-migrate"] = {"condition": "service_healthy"}
-    elif how == "depends-missing":
-        services["orders"]["depends_on"]["rabbitmq"] = {"condition": "service_healthy"}
-    elif how == "one-shot-restarts":
-        services["orders-migrate"]["restart"] = "unless-stopped"
-    elif how == "module-typo":
-        services["orders"]["command"] = ["python", "-m", "capstone.ordres", "serve"]
-    elif how == "no-migrate":
-        del services["notifier"]["depends_on"]["notifier-migrate"]
-    elif how == "image-unpinned":
-        services["redis"]["image"] = "redis"
-    elif how == "image-latest":
-        services["jaeger"]["image"] = "jaegertracing/all-in-one:latest"
-    elif how == "port-leak":
-        services["orders"]["ports"] = ["8002:8002"]
-    elif how == "literal-secret":
-        services["gateway"]["environment"]["JWT_SECRET"] = "hunter2"
-    elif how == "unmarked-default":
-        services["gateway"]["environment"]["JWT_SECRET"] = "${JWT_SECRET:-changeme}"
-    elif how == "literal-db-password":
-        env = services["catalog"]["environment"]
-        env["DATABASE_URL"] = "postgresql+psycopg://shop:pw@postgres:5432/shop_catalog"
-    elif how == "unknown-database":
-        env = services["catalog"]["environment"]
-        env["DATABASE_URL"] = env["DATABASE_URL"].replace("shop_catalog", "shop_katalog")
-    elif how == "not-scraped":
-        services["notifier"]["environment"]["SERVICE_PORT"] = "9999"
-    else:  # pragma: no cover - a typo in the parametrize list below
-        raise AssertionError(how)
+def test_no_secret_manifest_is_committed() -> None:
+    assert not _of_kind("Secret"), (
+        "the Secret is created with kubectl create secret (capstone/k8s/README.md), never committed"
+    )
 
 
-COMPOSE_BREAKS = {
-    "no-healthcheck": healthcheck_compose_problems,
-    "healthcheck-disabled": healthcheck_compose_problems,
-    "depends-list": depends_on_problems,
-    "depends-started": depends_on_problems,
-    "one-shot-healthy": depends_on_problems,
-    "depends-missing": depends_on_problems,
-    "one-shot-restarts": one_shot_problems,
-    "module-typo": command_problems,
-    "no-migrate": migrate_first_problems,
-    "image-unpinned": compose_image_problems,
-    "image-latest": compose_image_problems,
-    "port-leak": ports_problems,
-    "literal-secret": compose_secret_problems,
-    "unmarked-default": compose_secret_problems,
-    "literal-db-password": compose_secret_problems,
-    "unknown-database": lambda s: database_problems(s, POSTGRES_INIT.read_text()),
-    "not-scraped": lambda s: prometheus_problems(s, yaml.safe_load(PROMETHEUS.read_text())),
-}
+@pytest.mark.parametrize("app", APP_SERVICES)
+def test_kubernetes_sets_only_variables_the_service_reads(app: str) -> None:
+    fields = _settings_fields(app) | NOT_SETTINGS
+    for resource in (_of_kind("Deployment")[app], _of_kind("Job")[f"{app}-migrate"]):
+        for container in resource["spec"]["template"]["spec"]["containers"]:
+            unknown = {entry["name"] for entry in container.get("env") or []} - fields
+            assert not unknown, f"{resource['metadata']['name']} sets {sorted(unknown)}"
 
 
-@pytest.mark.parametrize("how", list(COMPOSE_BREAKS))
-def test_compose_rule_catches_a_break(how: str) -> None:
-    services = _services()
-    _break_compose(how, services)
-    assert COMPOSE_BREAKS[how](services), f"the compose rule missed the break {how!r}"
+def test_every_config_map_key_is_read_by_a_service_that_loads_it() -> None:
+    readers: dict[str, set[str]] = {}
+    for app in APP_SERVICES:
+        for container in _of_kind("Deployment")[app]["spec"]["template"]["spec"]["containers"]:
+            for source in container.get("envFrom") or []:
+                name = source["configMapRef"]["name"]
+                readers[name] = readers.get(name, set()) | _settings_fields(app) | NOT_SETTINGS
+    for name, config_map in _of_kind("ConfigMap").items():
+        unread = set(config_map.get("data") or {}) - readers.get(name, set())
+        assert not unread, f"ConfigMap {name} sets {sorted(unread)}, which no service reads"
 
 
-def test_database_rule_catches_a_missing_create() -> None:
-    sql = POSTGRES_INIT.read_text().replace("CREATE DATABASE shop_orders;", "")
-    assert database_problems(_services(), sql), "a database nobody creates went unnoticed"
+def test_the_pods_run_as_the_images_user_and_the_image_the_compose_builds() -> None:
+    uid = re.search(r"useradd [^\n]*--uid (\d+)", DOCKERFILE.read_text())
+    assert uid, "the Dockerfile makes its user with useradd --uid"
+    images = set()
+    for kind in ("Deployment", "Job"):
+        for name, resource in _of_kind(kind).items():
+            pod = resource["spec"]["template"]["spec"]
+            assert pod["securityContext"].get("runAsUser") == int(uid[1]), (
+                f"{kind}/{name} must run as the image's user, uid {uid[1]}"
+            )
+            images |= {c["image"] for c in pod["containers"]}
+    assert len(images) == 1, f"one image runs every service, not {sorted(images)}"
+    assert next(iter(images)).split(":")[0] == _services()["gateway"]["image"].split(":")[0]
 
 
-# --------------------------------------------------------------------------- a real engine
+@pytest.mark.parametrize("app", APP_SERVICES)
+def test_kubernetes_ports_match_the_compose_file(app: str) -> None:
+    compose_port = int(piece("compose_check").environment(_services()[app])["SERVICE_PORT"])
+    service_ports = {p["port"] for p in _of_kind("Service")[app]["spec"]["ports"]}
+    assert compose_port in service_ports, (
+        f"Service {app} does not offer port {compose_port}, where the others call it"
+    )
+
+
+def test_a_broken_manifest_is_caught() -> None:
+    k8s = piece("k8s_manifests")
+    deployment = yaml.safe_load(yaml.safe_dump(_of_kind("Deployment")["orders"]))
+    del deployment["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
+    deployment["spec"]["template"]["spec"]["containers"][0]["image"] = "journey-shop:latest"
+    rules = {f.rule for f in k8s.check_manifests([deployment, _of_kind("Service")["orders"]])}
+    assert {"probes", "images"} <= rules, rules
+
+
+# -- a real engine ----------------------------------------------------------------------------
 
 
 def _docker_engine_answers() -> bool:
@@ -754,6 +340,8 @@ def _docker_engine_answers() -> bool:
 if _docker_engine_answers():  # generated only where an engine answers; nowhere else is it a skip
 
     def test_docker_compose_config_accepts_the_file() -> None:
+        # compose refuses to interpolate ${JWT_SECRET:?...} without a value: throwaway ones
+        env = {**os.environ, "JWT_SECRET": "x" * 40, "INTERNAL_TOKEN": "y" * 40}
         result = subprocess.run(
             ["docker", "compose", "-f", str(COMPOSE), "config", "-q"],
             capture_output=True,
@@ -761,5 +349,12 @@ if _docker_engine_answers():  # generated only where an engine answers; nowhere 
             timeout=60,
             check=False,
             cwd=ROOT,
+            env=env,
         )
         assert result.returncode == 0, f"docker compose config rejects the file:\n{result.stderr}"
+
+
+def test_the_manifests_folder_explains_itself() -> None:
+    readme = Path(K8S / "README.md")
+    assert readme.is_file(), "capstone/k8s/README.md says how to apply the manifests"
+    assert "kubectl create secret" in readme.read_text()
