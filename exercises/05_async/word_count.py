@@ -30,10 +30,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path  # noqa: F401 - and this, in the worker
-from typing import Any
+from typing import Any, Literal
 
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
-START_METHODS = ("spawn", "fork", "forkserver")
+StartMethod = Literal["spawn", "fork", "forkserver"]
+START_METHODS: tuple[StartMethod, ...] = ("spawn", "fork", "forkserver")
 
 
 @dataclass
@@ -67,7 +68,7 @@ def worker(tasks: Any, results: Any) -> None:
 
 
 def count_files(
-    paths: Sequence[str], *, processes: int = 2, start_method: str = "spawn"
+    paths: Sequence[str], *, processes: int = 2, start_method: StartMethod = "spawn"
 ) -> WordCount:
     """Counts the words of every file on worker processes fed by one task queue.
 

@@ -128,29 +128,31 @@ def test_http_errors_and_refused_connections_are_results(
     )
 
 
+BAD_URLS = ["http://127.0.0.1:99999/", "not a url", "ftp://127.0.0.1/file", "http://"]
+
+
 @pytest.mark.parametrize("flavour", FLAVOURS)
-@pytest.mark.parametrize(
-    "bad_url", ["http://127.0.0.1:99999/", "not a url", "ftp://127.0.0.1/file", "http://"]
-)
-def test_a_url_that_cannot_be_fetched_is_a_result(serve, gauge, flavour: str, bad_url: str) -> None:
+def test_urls_that_cannot_be_fetched_are_results(serve, gauge, flavour: str) -> None:
     async def main():
         async with serve(_app(gauge())) as base:
-            return await _fetch(flavour)([f"{base}/n/1", bad_url, f"{base}/n/2"], timeout=5)
+            urls = [f"{base}/n/1", *BAD_URLS, f"{base}/n/2"]
+            return await _fetch(flavour)(urls, timeout=5)
 
     try:
-        before, bad, after = asyncio.run(main())
+        before, *bad, after = asyncio.run(main())
     except BaseException as error:
         raise AssertionError(
-            f"{bad_url!r} crashed the whole batch with {error!r}: one bad URL must become its "
-            "own result (error starting with INVALID_URL) while the others are fetched"
+            f"one of {BAD_URLS} crashed the whole batch with {error!r}: a bad URL must become "
+            "its own result (error starting with INVALID_URL) while the others are fetched"
         ) from error
     assert (before.body, after.body) == ("page 1", "page 2"), "the other URLs are fetched"
-    assert bad.status is None
-    assert bad.error is not None, f"{bad_url!r} is an error result"
-    assert bad.error.startswith(fetch_many.INVALID_URL), (
-        f"{bad_url!r} cannot be fetched at all: its error starts with INVALID_URL, got "
-        f"{bad.error!r}"
-    )
+    for url, result in zip(BAD_URLS, bad, strict=True):
+        assert result.status is None
+        assert result.error is not None, f"{url!r} is an error result"
+        assert result.error.startswith(fetch_many.INVALID_URL), (
+            f"{url!r} cannot be fetched at all: its error starts with INVALID_URL, got "
+            f"{result.error!r}"
+        )
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
@@ -227,7 +229,7 @@ def test_no_urls_gives_no_results() -> None:
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
-@pytest.mark.parametrize(("limit", "timeout"), [(0, 1.0), (-1, 1.0), (2, 0.0), (2, -1.0)])
-def test_bad_limits_are_rejected(flavour: str, limit: int, timeout: float) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011 - the message is free, the type is the contract
-        asyncio.run(_fetch(flavour)(["http://127.0.0.1:9/"], limit=limit, timeout=timeout))
+def test_bad_limits_are_rejected(flavour: str) -> None:
+    for limit, timeout in [(0, 1.0), (-1, 1.0), (2, 0.0), (2, -1.0)]:
+        with pytest.raises(ValueError):  # noqa: PT011 - the type is the contract
+            asyncio.run(_fetch(flavour)(["http://127.0.0.1:9/"], limit=limit, timeout=timeout))

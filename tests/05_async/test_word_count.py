@@ -44,6 +44,9 @@ def run_script() -> Iterator[Callable[..., tuple[int, dict]]]:
     started: list[subprocess.Popen] = []
 
     def run(*args: str) -> tuple[int, dict]:
+        # The script's workers count with count_words: until it exists, fail here, without
+        # starting an interpreter for nothing.
+        word_count.count_words("")
         options: dict = {"start_new_session": True} if os.name == "posix" else {}
         process = subprocess.Popen(
             [sys.executable, word_count.__file__, *args],

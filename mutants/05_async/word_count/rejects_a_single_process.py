@@ -26,10 +26,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
-START_METHODS = ("spawn", "fork", "forkserver")
+StartMethod = Literal["spawn", "fork", "forkserver"]
+START_METHODS: tuple[StartMethod, ...] = ("spawn", "fork", "forkserver")
 
 
 @dataclass
@@ -60,14 +61,15 @@ def worker(tasks: Any, results: Any) -> None:
 
 
 def count_files(
-    paths: Sequence[str], *, processes: int = 2, start_method: str = "spawn"
+    paths: Sequence[str], *, processes: int = 2, start_method: StartMethod = "spawn"
 ) -> WordCount:
     """Counts the words of every file on worker processes fed by one task queue."""
     if processes <= 1:
         raise ValueError(f"processes must be at least 1, got {processes}")
     if start_method not in START_METHODS:
         raise ValueError(f"start_method must be one of {START_METHODS}, got {start_method!r}")
-    context = multiprocessing.get_context(start_method)
+    # typed loosely: typeshed gives a context picked at run time no Process attribute
+    context: Any = multiprocessing.get_context(start_method)
     tasks = context.Queue()
     results = context.Queue()
     workers = [
