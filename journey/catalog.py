@@ -196,6 +196,7 @@ def find_exercise(exercise_id: str) -> Exercise:
     )
 
 
+@cache  # asked for every test report (three per test): resolving paths each time adds up
 def exercise_for_test_file(path: Path) -> Exercise | None:
     """The exercise a test module checks, or None for a lesson's other tests (examples...)."""
     try:

@@ -209,6 +209,23 @@ def substitute(
     return name
 
 
+def source_path(lesson_folder: str, module: str, target: Target | None = None) -> Path:
+    """The file :func:`load` would import for ``module`` of a lesson, without importing it:
+    the registered substitute, or else the module's file (a package's folder) in the target's
+    tree.
+
+    For exercises whose answer is a test file (lesson 11): the lab's tests hand the learner's
+    file to a test runner instead of importing it, and under ``--verify-mutants`` a kept wrong
+    test file stands in for it as a substitute.
+    """
+    name = f"{package_name(lesson_folder, target)}.{module}"
+    if name in _substitutes:
+        return _substitutes[name]
+    folder = _TARGET_DIRS[target or current_target()] / lesson_folder
+    package = folder / module
+    return package if package.is_dir() else folder / f"{module}.py"
+
+
 def clear_substitutes() -> None:
     """Forgets every substitute (modules already imported stay as they are)."""
     _substitutes.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,12 @@ def _public_surface(path: Path) -> dict[str, tuple[str, ...]]:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith(
             "_"
         ):
-            surface[node.name] = tuple(a.arg for a in node.args.args + node.args.kwonlyargs)
+            # A test function's parameters are the fixtures its author picks (lesson 11, where
+            # the exercise is a test file): only its name is part of the surface.
+            arguments = node.args.args + node.args.kwonlyargs
+            surface[node.name] = (
+                () if node.name.startswith("test_") else tuple(a.arg for a in arguments)
+            )
         elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
             surface[node.name] = ()
             for item in node.body:
@@ -81,6 +87,42 @@ def test_lesson_has_every_part(lesson: Lesson) -> None:
         assert any(h.startswith(section) for h in headings), (
             f"lessons/{lesson.folder}/README.md has no '## {section}' section"
         )
+
+
+# The full, ordered list of a lesson README's level-2 sections (CONVENTIONS.md). It adds
+# "Check yourself", "Common mistakes" and "What comes next" to README_SECTIONS; the lessons still
+# being brought up to it are listed, and checked against README_SECTIONS alone until they are.
+FULL_README_SECTIONS = (
+    "What you will learn",
+    "Concepts",
+    "Examples",
+    "Exercises",
+    "Check yourself",
+    "Common mistakes",
+    "Journal prompt",
+    "Official docs",
+    "In the capstone",
+    "What comes next",
+)
+WITHOUT_CLOSING_SECTIONS_YET = frozenset({"04_databases", "05_async"})
+
+
+@pytest.mark.parametrize(
+    "lesson",
+    [
+        pytest.param(lesson, id=lesson.folder)
+        for lesson in lessons()
+        if lesson.folder not in WITHOUT_CLOSING_SECTIONS_YET
+    ],
+)
+def test_readme_has_every_section_in_order(lesson: Lesson) -> None:
+    readme = lesson.readme.read_text(encoding="utf-8")
+    headings = [line[3:].strip() for line in readme.splitlines() if line.startswith("## ")]
+    found = [s for h in headings for s in FULL_README_SECTIONS if h.startswith(s)]
+    assert found == list(FULL_README_SECTIONS), (
+        f"lessons/{lesson.folder}/README.md: the level-2 sections must be, in this order, "
+        f"{list(FULL_README_SECTIONS)}; found {found}"
+    )
 
 
 @pytest.mark.parametrize("exercise", _exercise_params())
@@ -127,3 +169,125 @@ def test_every_kept_mutant_names_its_bug_and_belongs_to_an_exercise() -> None:
         )
     stray = [str(path) for path in stray_mutant_paths()]
     assert not stray, f"these belong to no exercise's mutants: {stray}"
+
+
+# Wordings that Python or a library writes, not the learner's code: a test may match them.
+LIBRARY_WORDINGS = frozenset(
+    {
+        "invalid literal",  # int("two"): the work a test hands to a pool raises it
+        "Channel is closed",  # grpc.aio, once a channel is closed
+    }
+)
+
+
+def _docstrings(source: Path) -> str:
+    """Every docstring of a stub (module, classes, functions, the strings under constants), and
+    of the lesson's modules it imports relatively: a wording stated there is stated."""
+    paths = list(_python_files(source).values())
+    texts = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Expr)
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+            ):
+                texts.append(node.value.value)
+            elif isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+                sibling = path.parent / f"{node.module.split('.')[0]}.py"
+                if sibling.exists() and sibling not in paths:
+                    paths.append(sibling)
+    # one space for every run of whitespace: a wording may wrap over two docstring lines
+    return " ".join(" ".join(texts).split())
+
+
+def _demanded_wordings(test_file: Path) -> list[tuple[int, str, str]]:
+    """(line, pattern, the test's own text) for each `pytest.raises(..., match="...")`.
+
+    The test's own text is its function's source (decorators included) and the module's code
+    outside the test functions (helpers, fixtures), less the pattern: a wording the test
+    supplies itself (an error it injects, a key it passes in) is not one the stub must state.
+    A pattern that is not a literal string (an expression) is not checked.
+    """
+    source = test_file.read_text(encoding="utf-8")
+    lines = source.splitlines(keepends=True)
+    module = ast.parse(source)
+    classes = [n for n in module.body if isinstance(n, ast.ClassDef)]
+    tests = [
+        node
+        for node in [*module.body, *(item for c in classes for item in c.body)]
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test")
+    ]
+    spans = {
+        id(t): (min([t.lineno] + [d.lineno for d in t.decorator_list]), t.end_lineno or t.lineno)
+        for t in tests
+    }
+    in_tests = {n for first, last in spans.values() for n in range(first, last + 1)}
+    shared = "".join(line for n, line in enumerate(lines, start=1) if n not in in_tests)
+    found = []
+    for test in tests:
+        first, last = spans[id(test)]
+        own = "".join(lines[first - 1 : last]) + shared
+        for node in ast.walk(test):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "raises"
+            ):
+                continue
+            for keyword in node.keywords:
+                value = keyword.value
+                if keyword.arg == "match" and isinstance(value, ast.Constant):
+                    segment = ast.get_source_segment(source, value) or ""
+                    found.append((value.lineno, value.value, own.replace(segment, "", 1)))
+    return found
+
+
+def _modules_loaded_by(test_file: Path) -> set[str]:
+    """The lesson modules a test file loads (`load(__file__, "registry")`): a wording that one
+    of them states is stated for the tests that use it."""
+    return {
+        node.args[1].value
+        for node in ast.walk(ast.parse(test_file.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "load"
+        and len(node.args) == 2
+        and isinstance(node.args[1], ast.Constant)
+        and isinstance(node.args[1].value, str)
+    }
+
+
+def _template(text: str) -> str:
+    """Numbers and placeholders (<n>, {count}) read alike: "among 0" is stated by "among 3"."""
+    return re.sub(r"\d+|<[^<>\s]+>|\{[^{}\s]+\}", "#", text)
+
+
+def _literal(pattern: str) -> str:
+    """The plain text of a simple pattern: anchors dropped, escapes undone."""
+    return re.sub(r"\\(.)", r"\1", pattern.strip("^$"))
+
+
+@pytest.mark.parametrize("exercise", _exercise_params())
+def test_every_wording_a_test_demands_is_in_the_stub(exercise: Exercise) -> None:
+    """`pytest.raises(..., match="...")` demands a wording: the stub's docstrings must state it."""
+    if not exercise.test_file.exists():
+        pytest.skip(f"{exercise.id} has no tests yet")
+    docstrings = _docstrings(exercise.source("exercises"))
+    for module in _modules_loaded_by(exercise.test_file) - {exercise.module}:
+        stub = EXERCISES_DIR / exercise.lesson_folder / module
+        for candidate in (stub, stub.with_suffix(".py")):
+            if candidate.exists():
+                docstrings += "\n" + _docstrings(candidate)
+    missing = [
+        f"line {line}: match={pattern!r}"
+        for line, pattern, own_text in _demanded_wordings(exercise.test_file)
+        if pattern not in LIBRARY_WORDINGS
+        and not re.search(pattern.strip("^$"), docstrings)
+        and _template(_literal(pattern)) not in _template(docstrings)
+        and _literal(pattern) not in own_text
+    ]
+    assert not missing, (
+        f"{exercise.id}: tests/{exercise.lesson_folder}/{exercise.test_file.name} demands "
+        f"wordings that no docstring of the stub states: {missing}"
+    )

@@ -1,6 +1,6 @@
 """The event envelope carried on the Redis Stream (lesson 07: outbox and streams).
 
-The envelope has the fields of lesson 02's event codec (02.7): ``event_id``, ``type``,
+The envelope has the fields of lesson 02's event codec (02.9): ``event_id``, ``type``,
 ``version``, ``occurred_at`` and ``payload``, plus the ``request_id`` that lets a log search
 follow one order across services. One stream entry has two fields: ``type`` (for cheap
 filtering) and ``event``, the whole envelope as orjson bytes. The event id is the consumer's

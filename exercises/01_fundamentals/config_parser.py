@@ -1,4 +1,4 @@
-"""01.4 A config parser with a custom exception hierarchy (core).
+"""01.5 A config parser with a custom exception hierarchy (core).
 
 Parses `key = value` lines against a schema of types. Every problem is a `ConfigError`
 subclass that names the key and the line, and a failed conversion keeps the original error
@@ -72,14 +72,15 @@ def parse_config(
       ("did you mean 'port'?");
     - DuplicateKeyError: a key set twice (`.line` is the second line; the message names
       the first, "... already set on line 1");
-    - InvalidValueError: a value that does not convert; the message names the expected type
-      (e.g. "int"), and `__cause__` is the original ValueError (`raise ... from error`);
+    - InvalidValueError: a value that does not convert; the message quotes the bad value and
+      names the expected type ("port = 'eighty' is not a valid int"), and `__cause__` is the
+      original ValueError (`raise ... from error`);
     - MissingKeyError: a schema key with neither a line nor a default (the first one in
       schema order); the message names the key and `source`.
     Defaults fill keys the text does not set and are used as given (not converted). A
     default for a key outside the schema is a programming mistake: ValueError naming it.
     """
-    raise NotImplementedError("01.4: parse the lines, convert them, raise ConfigError subclasses")
+    raise NotImplementedError("01.5: parse the lines, convert them, raise ConfigError subclasses")
 
 
 def load_config(
@@ -92,4 +93,4 @@ def load_config(
     A file that cannot be read (missing, a directory, no permission) is a ConfigError whose
     message names the path and whose `__cause__` is the original OSError.
     """
-    raise NotImplementedError("01.4: read the file (OSError -> ConfigError) and parse it")
+    raise NotImplementedError("01.5: read the file (OSError -> ConfigError) and parse it")

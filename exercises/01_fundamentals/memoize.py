@@ -1,4 +1,4 @@
-"""01.3 A decorator with state: a bounded memoize with LRU eviction (core).
+"""01.4 A decorator with state: a bounded memoize with LRU eviction (core).
 
 `@memoize(maxsize=...)` remembers a function's results by its arguments, like
 `functools.lru_cache`, and forgets the least recently used result when it is full.
@@ -39,16 +39,16 @@ class Memoized(Generic[P, R]):
     """
 
     def __init__(self, func: Callable[P, R], maxsize: int) -> None:
-        raise NotImplementedError("01.3: keep func, maxsize, the results and the counters")
+        raise NotImplementedError("01.4: keep func, maxsize, the results and the counters")
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        raise NotImplementedError("01.3: return the cached result or call func and store it")
+        raise NotImplementedError("01.4: return the cached result or call func and store it")
 
     def cache_info(self) -> CacheInfo:
-        raise NotImplementedError("01.3: return CacheInfo(hits, misses, maxsize, currsize)")
+        raise NotImplementedError("01.4: return CacheInfo(hits, misses, maxsize, currsize)")
 
     def cache_clear(self) -> None:
-        raise NotImplementedError("01.3: forget every result and reset the counters")
+        raise NotImplementedError("01.4: forget every result and reset the counters")
 
 
 def memoize(maxsize: int = 128) -> Callable[[Callable[P, R]], Memoized[P, R]]:
@@ -57,4 +57,4 @@ def memoize(maxsize: int = 128) -> Callable[[Callable[P, R]], Memoized[P, R]]:
     `maxsize` below 1 is a ValueError that mentions maxsize, raised when `memoize(...)` is
     called (before decorating).
     """
-    raise NotImplementedError("01.3: return a decorator that wraps a function in Memoized")
+    raise NotImplementedError("01.4: return a decorator that wraps a function in Memoized")

@@ -1,4 +1,4 @@
-"""01.2 A frozen `Money` value object (core).
+"""01.3 A frozen `Money` value object (core).
 
 A value object is defined by its values, never changes, and guards its own rules: an amount
 of money is a `Decimal` rounded to cents plus a currency code, and two amounts in different
@@ -34,7 +34,8 @@ class Money:
     """An amount in one currency.
 
     - `amount`: a Decimal, or an int or str that is converted to one ("12.5" -> Decimal("12.50"));
-      it is rounded to cents with banker's rounding (ROUND_HALF_EVEN). A float is a TypeError
+      it is rounded to cents with banker's rounding (ROUND_HALF_EVEN). Any other type (a bool,
+      None) is a TypeError whose message mentions "amount"; a float is a TypeError
       that mentions "float" (0.1 is not exactly representable: the caller must say what they
       mean with a str or Decimal); text that is not a number, NaN or infinity is a ValueError
       whose message mentions "amount".
@@ -54,34 +55,34 @@ class Money:
 
     def __post_init__(self) -> None:
         raise NotImplementedError(
-            "01.2: convert and round the amount (object.__setattr__), validate the currency"
+            "01.3: convert and round the amount (object.__setattr__), validate the currency"
         )
 
     @classmethod
     def zero(cls, currency: str) -> Money:
         """0.00 in `currency`, the start value of a sum: `sum(items, Money.zero("EUR"))`."""
-        raise NotImplementedError("01.2: return 0.00 in currency")
+        raise NotImplementedError("01.3: return 0.00 in currency")
 
     def __add__(self, other: object) -> Money:
-        raise NotImplementedError("01.2: add two amounts of the same currency")
+        raise NotImplementedError("01.3: add two amounts of the same currency")
 
     def __sub__(self, other: object) -> Money:
-        raise NotImplementedError("01.2: subtract two amounts of the same currency")
+        raise NotImplementedError("01.3: subtract two amounts of the same currency")
 
     def __neg__(self) -> Money:
-        raise NotImplementedError("01.2: negate the amount")
+        raise NotImplementedError("01.3: negate the amount")
 
     def __mul__(self, factor: object) -> Money:
-        raise NotImplementedError("01.2: multiply by an int or Decimal factor")
+        raise NotImplementedError("01.3: multiply by an int or Decimal factor")
 
     def __rmul__(self, factor: object) -> Money:
-        raise NotImplementedError("01.2: factor * money is money * factor")
+        raise NotImplementedError("01.3: factor * money is money * factor")
 
     def __lt__(self, other: object) -> bool:
-        raise NotImplementedError("01.2: compare two amounts of the same currency")
+        raise NotImplementedError("01.3: compare two amounts of the same currency")
 
     def __str__(self) -> str:
-        raise NotImplementedError('01.2: format as "12.50 EUR"')
+        raise NotImplementedError('01.3: format as "12.50 EUR"')
 
     def split(self, parts: int) -> list[Money]:
         """Splits into `parts` amounts that sum exactly to this one, larger parts first.
@@ -89,4 +90,4 @@ class Money:
         The parts differ by at most one cent: 10.00 EUR in 3 -> 3.34, 3.33, 3.33.
         `parts` below 1 is a ValueError that mentions "part".
         """
-        raise NotImplementedError("01.2: split into parts that differ by at most one cent")
+        raise NotImplementedError("01.3: split into parts that differ by at most one cent")

@@ -1,4 +1,4 @@
-"""01.7 Typed service settings from the environment (capstone piece).
+"""01.9 Typed service settings from the environment (capstone piece).
 
 Every capstone service reads its configuration from environment variables once, at start-up,
 into one frozen, typed object. Bad configuration stops the service immediately with a message
@@ -44,7 +44,7 @@ def redact_url(url: str) -> str:
     "postgresql://app:s3cret@db:5432/shop" -> "postgresql://app:***@db:5432/shop".
     A URL without a password is returned unchanged.
     """
-    raise NotImplementedError("01.7: replace the password in url with ***")
+    raise NotImplementedError("01.9: replace the password in url with ***")
 
 
 @dataclass(frozen=True, repr=False)
@@ -81,7 +81,7 @@ class ServiceSettings:
 
     def __post_init__(self) -> None:
         raise NotImplementedError(
-            "01.7: validate every field, raise SettingsError with all problems"
+            "01.9: validate every field, raise SettingsError with all problems"
         )
 
     @classmethod
@@ -100,16 +100,16 @@ class ServiceSettings:
         together in one SettingsError. The message for a missing DATABASE_URL gives an
         example URL for this service's database (shop_<service>).
         """
-        raise NotImplementedError("01.7: read, parse and validate the variables")
+        raise NotImplementedError("01.9: read, parse and validate the variables")
 
     @property
     def base_url(self) -> str:
         """Where the service answers HTTP: "http://127.0.0.1:8002"."""
-        raise NotImplementedError("01.7: http://host:port")
+        raise NotImplementedError("01.9: http://host:port")
 
     def as_dict(self) -> dict[str, object]:
         """Every field by name, with passwords in URLs redacted: safe to log at start-up."""
-        raise NotImplementedError("01.7: the fields by name, URLs redacted")
+        raise NotImplementedError("01.9: the fields by name, URLs redacted")
 
     def __repr__(self) -> str:
-        raise NotImplementedError("01.7: ServiceSettings(...) built from as_dict()")
+        raise NotImplementedError("01.9: ServiceSettings(...) built from as_dict()")

@@ -1,4 +1,4 @@
-"""01.5 A generic typed container and a Protocol (core).
+"""01.6 A generic typed container and a Protocol (core).
 
 `Registry[N]` keeps objects by their name. It works with anything that *has* a `name`
 (structural typing with a Protocol), with no base class to inherit; and a type checker knows
@@ -46,35 +46,36 @@ class Registry(Generic[N]):
       missing name and lists the registered ones; `find(name)` returns None instead.
     - `unregister(name)` removes and returns the item (NotRegisteredError if absent).
     - `name in registry`, `len(registry)`, `iter(registry)` (the items, registration order),
-      `names()` (the names, registration order), `filter(predicate)` (matching items, in order).
+      `names()` (a list of the names, registration order), `filter(predicate)` (a list of
+      the matching items, in order).
     """
 
     def __init__(self, items: Iterable[N] = ()) -> None:
-        raise NotImplementedError("01.5: create the storage and register every item")
+        raise NotImplementedError("01.6: create the storage and register every item")
 
     def register(self, item: N) -> N:
-        raise NotImplementedError("01.5: check the item's name, store it, return it")
+        raise NotImplementedError("01.6: check the item's name, store it, return it")
 
     def get(self, name: str) -> N:
-        raise NotImplementedError("01.5: return the item or raise NotRegisteredError")
+        raise NotImplementedError("01.6: return the item or raise NotRegisteredError")
 
     def find(self, name: str) -> N | None:
-        raise NotImplementedError("01.5: return the item or None")
+        raise NotImplementedError("01.6: return the item or None")
 
     def unregister(self, name: str) -> N:
-        raise NotImplementedError("01.5: remove and return the item")
+        raise NotImplementedError("01.6: remove and return the item")
 
     def names(self) -> list[str]:
-        raise NotImplementedError("01.5: the names in registration order")
+        raise NotImplementedError("01.6: the names in registration order")
 
     def filter(self, predicate: Callable[[N], bool]) -> list[N]:
-        raise NotImplementedError("01.5: the items for which predicate is true")
+        raise NotImplementedError("01.6: the items for which predicate is true")
 
     def __contains__(self, name: object) -> bool:
-        raise NotImplementedError("01.5: is an item with this name registered?")
+        raise NotImplementedError("01.6: is an item with this name registered?")
 
     def __len__(self) -> int:
-        raise NotImplementedError("01.5: how many items are registered")
+        raise NotImplementedError("01.6: how many items are registered")
 
     def __iter__(self) -> Iterator[N]:
-        raise NotImplementedError("01.5: iterate over the items in registration order")
+        raise NotImplementedError("01.6: iterate over the items in registration order")

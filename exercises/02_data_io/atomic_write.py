@@ -1,4 +1,4 @@
-"""02.3 — Atomic writes that never leave a half-written file.
+"""02.2 — Atomic writes that never leave a half-written file.
 
 ``path.write_text(text)`` truncates the file first and then writes: if the program crashes, the
 disk fills up, or the power goes in between, the file is left empty or cut in half, and the
@@ -9,11 +9,15 @@ the whole new one, never a mix.
 The recipe:
 
 1. create a temp file **in the same directory** as the target (``tempfile.mkstemp(dir=...)``):
-   ``os.replace`` is atomic only within one file system;
+   ``os.replace`` renames within one file system only (to another one it fails with
+   ``OSError`` EXDEV), and a rename is what makes the swap atomic;
 2. write the data, ``flush()`` (Python's buffer -> the OS) and ``os.fsync(fd)`` (the OS cache
    -> the disk);
-3. ``os.replace(temp, target)``;
-4. if anything fails before the replace, delete the temp file and re-raise: the target is
+3. give the temp file the target's permission bits (``mkstemp`` makes it ``0o600``);
+4. ``os.replace(temp, target)``;
+5. ``fsync`` the directory: the rename is a change to the directory, and until the directory
+   is on the disk a power cut can bring back the old name;
+6. if anything fails before the replace, delete the temp file and re-raise: the target is
    untouched and no ``.tmp`` litter is left behind.
 """
 
@@ -36,9 +40,11 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> None:
       file the target's permission bits (``stat.S_IMODE(os.stat(path).st_mode)``); a new
       file gets ``0o666`` minus the umask, as ``open()`` would give it.
     - The directory must exist: a missing one raises FileNotFoundError (do not create it).
-    - After the replace, fsyncing the directory makes the rename durable too (optional).
+    - After the replace, fsync the directory so that the rename itself is durable (POSIX):
+      ``fd = os.open(directory, os.O_RDONLY)``, ``os.fsync(fd)``, and ``os.close(fd)`` in a
+      ``finally``. (Windows cannot open a directory: skip this step when ``os.name != "posix"``.)
     """
-    raise NotImplementedError("02.3: temp file in the same dir, fsync, os.replace, clean up")
+    raise NotImplementedError("02.2: temp file in the same dir, fsync, os.replace, clean up")
 
 
 def atomic_write_text(path: Path | str, text: str, *, encoding: str = "utf-8") -> None:
@@ -47,4 +53,4 @@ def atomic_write_text(path: Path | str, text: str, *, encoding: str = "utf-8") -
     If ``text`` cannot be encoded (UnicodeEncodeError), the old file must stay intact and no
     temp file may be left behind.
     """
-    raise NotImplementedError("02.3: encode the text and write it atomically")
+    raise NotImplementedError("02.2: encode the text and write it atomically")

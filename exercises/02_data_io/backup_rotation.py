@@ -33,7 +33,8 @@ def backup_name(source_name: str, when: datetime) -> str:
     """``photos`` at 2025-01-02 03:04:05 UTC -> ``photos-20250102T030405Z.zip``.
 
     ``when`` is converted to UTC first (so 04:04:05+01:00 gives the same name). A naive
-    datetime (no tzinfo) raises ValueError: it has no fixed meaning.
+    datetime (no tzinfo) has no fixed meaning: ValueError whose message says the time must be
+    timezone-"aware".
     """
     raise NotImplementedError("02.4: format the UTC timestamp into the backup's name")
 

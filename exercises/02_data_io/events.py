@@ -1,4 +1,4 @@
-"""02.7 — JSON (de)serialization of event envelopes with orjson (capstone piece).
+"""02.9 — Event envelopes, stage 2: JSON (de)serialization with orjson (capstone piece).
 
 Services that talk through events need one agreed wire format. Every event travels in the same
 *envelope*; only the payload differs::
@@ -14,9 +14,10 @@ Services that talk through events need one agreed wire format. Every event trave
 
 The round trip is exact: ``decode(encode(event)) == event``, and encoding is deterministic
 (compact, keys sorted), so ``encode(decode(encode(e))) == encode(e)``. That is why ``encode``
-accepts only payload values that JSON gives back unchanged: dict (string keys), list, str,
-int (64-bit), finite float, bool and None. A Decimal, a tuple, a datetime or a UUID in a
-payload is refused: send money and times as strings.
+accepts only payload values that JSON gives back unchanged (02.8's ``check_json``): a
+Decimal, a tuple, a datetime or a UUID in a payload is refused: send money and times as
+strings. Timestamps are written and read with 02.8's ``format_timestamp`` and
+``parse_timestamp``. An Event is frozen: once made, nobody can change it on its way.
 
 In the capstone, the orders service writes these envelopes to its outbox and the notifier
 decodes them from the Redis stream.
@@ -32,9 +33,30 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from .event_json import (  # noqa: F401 (02.8's functions, for you to use in the bodies)
+    INT_MAX,
+    INT_MIN,
+    EventError,
+    check_json,
+    format_timestamp,
+    parse_timestamp,
+)
+
 ENVELOPE_FIELDS = ("event_id", "type", "version", "occurred_at", "payload")
 EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
-INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # what orjson can write as a JSON integer
+__all__ = [
+    "ENVELOPE_FIELDS",
+    "EVENT_TYPE",
+    "INT_MAX",
+    "INT_MIN",
+    "Event",
+    "EventError",
+    "decode",
+    "encode",
+    "format_timestamp",
+    "new_event",
+    "parse_timestamp",
+]
 
 
 @dataclass(frozen=True)
@@ -44,14 +66,6 @@ class Event:
     version: int
     occurred_at: datetime
     payload: dict[str, Any]
-
-
-class EventError(ValueError):
-    """An event that cannot be encoded or decoded. ``field`` names the part at fault."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
-        self.field = field
 
 
 def utc_now() -> datetime:
@@ -69,13 +83,7 @@ def new_event(
     """A new event: id from ``id_factory()``, ``occurred_at`` from ``clock()`` converted to
     UTC, ``payload`` copied into a dict. It is checked exactly as ``encode`` checks it, so a
     bad type, version, naive clock or payload raises EventError at once, not later."""
-    raise NotImplementedError("02.7: build an Event and validate it")
-
-
-def format_timestamp(value: datetime) -> str:
-    """UTC, ISO 8601, always with microseconds and a Z: one spelling per instant,
-    e.g. ``"2025-01-02T03:04:05.000000Z"``."""
-    raise NotImplementedError("02.7: format the instant in UTC with microseconds and Z")
+    raise NotImplementedError("02.9: build an Event and validate it")
 
 
 def encode(event: Event) -> bytes:
@@ -88,12 +96,11 @@ def encode(event: Event) -> bytes:
     - ``version`` is not an int >= 1 (a bool is not a version) (field ``"version"``);
     - ``occurred_at`` is not a timezone-aware datetime (field ``"occurred_at"``);
     - ``payload`` is not a dict (field ``"payload"``), or holds anything that would not
-      come back from JSON unchanged. Then ``field`` is the path to the value:
-      ``"payload.items[1].price"`` for ``{"items": [..., {"price": Decimal("2")}]}``.
-      Refused: non-string keys, ints outside INT_MIN..INT_MAX, NaN and infinities, and
-      any type other than dict, list, str, int, float, bool and None.
+      come back from JSON unchanged: 02.8's ``check_json(payload, "payload")`` raises then,
+      with ``field`` the path to the value (``"payload.items[1].price"``).
+    ``occurred_at`` is written with 02.8's ``format_timestamp``.
     """
-    raise NotImplementedError("02.7: validate the event, then orjson.dumps the envelope")
+    raise NotImplementedError("02.9: validate the event, then orjson.dumps the envelope")
 
 
 def decode(data: bytes | str) -> Event:
@@ -103,7 +110,9 @@ def decode(data: bytes | str) -> Event:
     - not a JSON object: EventError (``field`` None);
     - missing fields: one EventError naming *all* of them; unknown fields: likewise;
     - then the same checks as ``encode``, with ``field`` set: ``event_id`` must be a UUID
-      string, ``occurred_at`` an ISO 8601 string *with* a time zone (returned in UTC),
-      ``version`` an int >= 1, ``type`` matching EVENT_TYPE, ``payload`` an object.
+      string (message mentions "UUID"), ``occurred_at`` an ISO 8601 string *with* a time
+      zone, read with 02.8's ``parse_timestamp`` (returned in UTC), ``version`` an int >= 1
+      (message mentions "integer"), ``type`` matching EVENT_TYPE (message shows an example,
+      "order.placed"), ``payload`` a JSON object (message mentions "object").
     """
-    raise NotImplementedError("02.7: orjson.loads, check the envelope, build the Event")
+    raise NotImplementedError("02.9: orjson.loads, check the envelope, build the Event")

@@ -62,8 +62,8 @@ def default(obj: object) -> object:
     - ``Decimal`` -> ``str(obj)`` (``Decimal("9.90")`` -> ``"9.90"``); NaN or Infinity
       raise TypeError (not an amount).
     - ``datetime`` -> ``format_datetime(obj)``.
-    - anything else -> raise TypeError naming the type (orjson turns it into its
-      JSONEncodeError, a TypeError subclass).
+    - anything else -> raise TypeError naming the type, e.g. "set" for ``{1, 2}`` (orjson
+      turns it into its JSONEncodeError, a TypeError subclass).
     """
     raise NotImplementedError("02.5: Decimal -> str, datetime -> UTC ISO string, else TypeError")
 

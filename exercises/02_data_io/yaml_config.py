@@ -1,4 +1,4 @@
-"""02.2 — A YAML config with defaults and validation.
+"""02.3 — A YAML config with defaults and validation.
 
 A config file is input like any other: it may have typos, wrong types, or even a hostile tag.
 ``parse_config`` turns YAML text into a typed, frozen ``AppConfig``: keys that are not given get
@@ -71,9 +71,12 @@ def parse_config(text: str) -> AppConfig:
         * ``database``: a mapping merged over the defaults (``url`` a string,
           ``pool_size`` an integer >= 1); keys it does not give keep their defaults
     """
-    raise NotImplementedError("02.2: safe_load the YAML, fill defaults, validate every key")
+    raise NotImplementedError("02.3: safe_load the YAML, fill defaults, validate every key")
 
 
 def load_config(path: Path) -> AppConfig:
-    """Reads the UTF-8 file at ``path`` and parses it; a missing file is a ConfigError."""
-    raise NotImplementedError("02.2: read the file and parse it")
+    """Reads the UTF-8 file at ``path`` and parses it.
+
+    A missing file is a ConfigError whose message says "not found" and names the path.
+    """
+    raise NotImplementedError("02.3: read the file and parse it")

@@ -1,4 +1,4 @@
-"""03.2 — A FastAPI CRUD app factory over an in-memory repository.
+"""03.3 — A FastAPI CRUD app factory over an in-memory repository.
 
 ``create_app(repository=None)`` returns a NEW FastAPI app each call, serving the /books
 resource over ``repository`` (a fresh ``BookRepository()`` when None). The models and the
@@ -76,9 +76,9 @@ class BookRepository:
 
 def books_router(repository: BookRepository) -> APIRouter:
     """An APIRouter with prefix "/books" and the five routes of the table, over ``repository``."""
-    raise NotImplementedError("03.2: write the /books routes on an APIRouter")
+    raise NotImplementedError("03.3: write the /books routes on an APIRouter")
 
 
 def create_app(repository: BookRepository | None = None) -> FastAPI:
     """A new app serving /books over ``repository`` (a fresh, empty one when None)."""
-    raise NotImplementedError("03.2: build a FastAPI app and include books_router")
+    raise NotImplementedError("03.3: build a FastAPI app and include books_router")

@@ -1,19 +1,30 @@
-"""03.5 — Cursor pagination with Link headers.
+"""03.6 — Cursor pagination with signed cursors and Link headers.
 
 ``GET /events`` lists events newest first, one page at a time. Each page ends with an opaque
 cursor that encodes *where the page stopped* (the id of its last event), not *how many items
 came before it*: new events arriving between two requests then neither repeat an event on the
 next page nor make one be skipped, which is what goes wrong with ``?offset=``.
 
+The cursor is *signed*: ``<payload>.<signature>``, where the payload is URL-safe base64 (no "="
+padding) of the JSON ``{"after": last_id}``, and the signature is URL-safe base64 (no padding)
+of ``HMAC-SHA256(secret, payload)``. Base64 alone hides nothing: anyone can decode it, edit
+the id and encode it again. The signature lets the server refuse every cursor it did not make
+itself, so clients cannot build or edit cursors, and the server stays free to change what is
+inside them.
+
 Write:
 
-- ``encode_cursor(last_id)`` / ``decode_cursor(cursor)``: an opaque cursor is URL-safe base64
-  (no "=" padding) of the JSON ``{"after": last_id}``. ``decode_cursor`` accepts only what
-  ``encode_cursor`` makes, and raises ``InvalidCursor`` for anything else: not base64, not
-  JSON, not an object with an integer "after" >= 1 (``true`` is not an integer here).
+- ``encode_cursor(last_id, secret)`` / ``decode_cursor(cursor, secret)``. ``decode_cursor``
+  accepts only what ``encode_cursor`` made *with the same secret*, and raises
+  ``InvalidCursor`` for anything else: not two parts, a signature that does not match the
+  payload (compare with ``hmac.compare_digest``, in constant time), a payload that is not
+  base64 of JSON, not an object with an integer "after" >= 1 (``true`` is not an integer
+  here).
 - ``page_after(events, last_id, limit)``: keyset pagination over a newest-first list.
-- ``create_app(store=None)``: ``POST /events`` (body EventIn, answers 201 with the Event) and
-  ``GET /events?limit=&cursor=`` answering a ``Page``:
+- ``create_app(store=None, *, secret=None)``: ``POST /events`` (body EventIn, answers 201
+  with the Event) and ``GET /events?limit=&cursor=`` answering a ``Page``. ``secret=None``
+  means a fresh random one (``secrets.token_bytes(32)``) for this app, so its cursors are
+  valid only in this app:
     * ``limit``: default DEFAULT_LIMIT, from 1 to MAX_LIMIT, else FastAPI's 422
       (``Annotated[int, Query(ge=..., le=...)]``);
     * a cursor that does not decode: 400 ``{"detail": "invalid cursor ..."}``;
@@ -35,7 +46,8 @@ MAX_LIMIT = 50
 
 
 class InvalidCursor(ValueError):
-    """The cursor was not made by ``encode_cursor`` (or was tampered with)."""
+    """The cursor was not made by ``encode_cursor`` with this secret: forged, edited,
+    truncated, or garbage."""
 
 
 class EventIn(BaseModel):
@@ -72,14 +84,14 @@ class EventStore:
         return self._events[::-1]
 
 
-def encode_cursor(last_id: int) -> str:
-    """An opaque, URL-safe cursor for "the page after the event with id ``last_id``"."""
-    raise NotImplementedError('03.5: base64url-encode {"after": last_id} without padding')
+def encode_cursor(last_id: int, secret: bytes) -> str:
+    """An opaque, signed, URL-safe cursor for "the page after the event with id ``last_id``"."""
+    raise NotImplementedError("03.6: base64url payload, a dot, base64url HMAC-SHA256 of it")
 
 
-def decode_cursor(cursor: str) -> int:
-    """The ``last_id`` inside a cursor; ``InvalidCursor`` for anything else."""
-    raise NotImplementedError("03.5: decode a cursor, InvalidCursor for anything else")
+def decode_cursor(cursor: str, secret: bytes) -> int:
+    """The ``last_id`` inside a cursor made with ``secret``; ``InvalidCursor`` for anything else."""
+    raise NotImplementedError("03.6: check the signature, then decode; InvalidCursor otherwise")
 
 
 def page_after(events: list[Event], last_id: int | None, limit: int) -> tuple[list[Event], bool]:
@@ -88,9 +100,10 @@ def page_after(events: list[Event], last_id: int | None, limit: int) -> tuple[li
     ``last_id`` None means the first page. Keyset, not offset: the page starts at the first
     event *older* than ``last_id``, wherever that event now sits in the list.
     """
-    raise NotImplementedError("03.5: take the next limit events older than last_id")
+    raise NotImplementedError("03.6: take the next limit events older than last_id")
 
 
-def create_app(store: EventStore | None = None) -> FastAPI:
-    """An app with ``POST /events`` (201) and ``GET /events?limit=&cursor=`` (paginated)."""
-    raise NotImplementedError("03.5: serve POST /events and paginated GET /events")
+def create_app(store: EventStore | None = None, *, secret: bytes | None = None) -> FastAPI:
+    """An app with ``POST /events`` (201) and ``GET /events?limit=&cursor=`` (paginated);
+    its cursors are signed with ``secret`` (a fresh random one when None)."""
+    raise NotImplementedError("03.6: serve POST /events and paginated GET /events")

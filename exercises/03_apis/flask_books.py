@@ -1,4 +1,4 @@
-"""03.3 — The same /books resource as a Flask blueprint.
+"""03.4 — The same /books resource as a Flask blueprint.
 
 Flask does not validate bodies for you: the view reads JSON, hands it to the same Pydantic
 model FastAPI would use, and turns a ``ValidationError`` into a 422 itself. The models and the
@@ -85,10 +85,10 @@ class BookRepository:
 def books_blueprint(repository: BookRepository) -> Blueprint:
     """A Blueprint named "books" with the five routes of the table (paths relative to its
     url_prefix: "" and "/<int:book_id>"), over ``repository``."""
-    raise NotImplementedError("03.3: write the books blueprint")
+    raise NotImplementedError("03.4: write the books blueprint")
 
 
 def create_app(repository: BookRepository | None = None) -> Flask:
     """A new Flask app with books_blueprint(repository) registered at url_prefix "/books"
     (a fresh, empty repository when None) and JSON error bodies for routing errors."""
-    raise NotImplementedError("03.3: build a Flask app and register the blueprint")
+    raise NotImplementedError("03.4: build a Flask app and register the blueprint")

@@ -1,4 +1,4 @@
-"""03.6 — The gateway's contract: request/response models and one error format.
+"""03.8 — The gateway contract, stage 2: one error format, problem+json (capstone piece).
 
 Every error the shop's gateway returns is an RFC 9457 problem document, served as
 ``application/problem+json``::
@@ -7,45 +7,73 @@ Every error the shop's gateway returns is an RFC 9457 problem document, served a
      "detail": "product 42 not found", "instance": "/api/v1/products/42"}
 
 A validation error adds an ``errors`` member with one entry per invalid field, and an unexpected
-exception becomes a 500 that says nothing about the server's internals. Money travels as a
-decimal *string* ("12.50"), never as a float.
+exception becomes a 500 that says nothing about the server's internals. The request and
+response models of stage 1 (03.7) are part of the contract and are imported from there.
 
-Write the bodies of: ``problem_response``, ``field_errors``, ``install_problem_handlers`` (with
-handler functions of your own), and the validators and computed fields of the models below.
-The models' fields, the constants and ``ProblemError`` are given.
+FastAPI answers a body that is not valid JSON with the same 422 as an invalid field; this
+contract says otherwise: malformed JSON is the client's syntax error, a 400.
+
+Write the bodies of ``problem_response``, ``field_errors`` and ``install_problem_handlers``
+(with handler functions of your own). ``Problem``, ``FieldError``, ``ProblemError`` and the
+constants are given.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from http import HTTPStatus
-from typing import Annotated, Any, Literal, Self
-from uuid import UUID
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    computed_field,
-    field_validator,
-    model_validator,
+from pydantic import BaseModel, Field
+
+from .gateway_models import (
+    MAX_ORDER_LINES,
+    MAX_QUANTITY,
+    SKU_PATTERN,
+    Money,
+    OrderCreate,
+    OrderLineIn,
+    OrderLineOut,
+    OrderOut,
+    OrderStatus,
+    ProductCreate,
+    ProductOut,
 )
+
+__all__ = [  # the whole contract in one import: stage 1's models, and the error format
+    "INTERNAL_DETAIL",
+    "MALFORMED_JSON_DETAIL",
+    "MAX_ORDER_LINES",
+    "MAX_QUANTITY",
+    "PROBLEM_JSON",
+    "PROBLEM_RESPONSES",
+    "PROBLEM_TYPE_BASE",
+    "SKU_PATTERN",
+    "VALIDATION_PROBLEM_TYPE",
+    "VALIDATION_TITLE",
+    "FieldError",
+    "Money",
+    "OrderCreate",
+    "OrderLineIn",
+    "OrderLineOut",
+    "OrderOut",
+    "OrderStatus",
+    "Problem",
+    "ProblemError",
+    "ProductCreate",
+    "ProductOut",
+    "field_errors",
+    "install_problem_handlers",
+    "problem_response",
+]
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://shop.example/problems/"
 VALIDATION_PROBLEM_TYPE = f"{PROBLEM_TYPE_BASE}validation-error"
 VALIDATION_TITLE = "Your request is not valid."
 INTERNAL_DETAIL = "An unexpected error occurred. Please try again later."
-SKU_PATTERN = r"^[A-Z]{3}-\d{4}$"
-MAX_ORDER_LINES = 50
-MAX_QUANTITY = 100
-
-Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
-OrderStatus = Literal["pending", "confirmed", "cancelled"]
-
+MALFORMED_JSON_DETAIL = "The request body is not valid JSON."
 
 # -- the error format ------------------------------------------------------------------------
 
@@ -100,7 +128,7 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
 
     Members that are None are left out (RFC 9457 makes all but ``type`` optional).
     """
-    raise NotImplementedError("03.6: serialise the problem as application/problem+json")
+    raise NotImplementedError("03.8: serialise the problem as application/problem+json")
 
 
 def field_errors(errors: list[Any]) -> list[FieldError]:
@@ -109,7 +137,7 @@ def field_errors(errors: list[Any]) -> list[FieldError]:
     ``loc`` ("body", "lines", 0, "quantity") becomes location "body", field "lines.0.quantity";
     a loc with only a location (a missing body) uses the location as the field.
     """
-    raise NotImplementedError("03.6: turn exc.errors() dicts into FieldErrors")
+    raise NotImplementedError("03.8: turn exc.errors() dicts into FieldErrors")
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -119,7 +147,9 @@ def install_problem_handlers(app: FastAPI) -> None:
       405 keeping its ``Allow`` header): type "about:blank", title = the status phrase, detail =
       the exception's detail when it has one of its own.
     - ``RequestValidationError``: 422, type VALIDATION_PROBLEM_TYPE, title VALIDATION_TITLE,
-      ``errors`` = one FieldError per invalid field.
+      ``errors`` = one FieldError per invalid field. Except a body that is not valid JSON
+      (FastAPI reports it as an error of type "json_invalid"): 400, type "about:blank", title
+      "Bad Request", detail MALFORMED_JSON_DETAIL, no ``errors``.
     - ``ProblemError``: its status, title, detail and type.
     - any other exception: 500, title "Internal Server Error", detail INTERNAL_DETAIL.
     Every problem has ``instance`` = the request's path.
@@ -129,85 +159,4 @@ def install_problem_handlers(app: FastAPI) -> None:
     the 500, after which Starlette re-raises the error so the server logs it (a TestClient
     shows the response only with ``raise_server_exceptions=False``).
     """
-    raise NotImplementedError("03.6: register the four exception handlers")
-
-
-# -- products ---------------------------------------------------------------------------------
-
-
-class ProductCreate(BaseModel):
-    """POST /api/v1/products (admin)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    sku: str = Field(pattern=SKU_PATTERN, examples=["MUG-0001"])
-    name: str = Field(min_length=1, max_length=120)
-    price: Money
-    description: str = Field(default="", max_length=2000)
-
-    @field_validator("sku", mode="before")
-    @classmethod
-    def normalise_sku(cls, value: object) -> object:
-        """Accept " mug-0001 " as "MUG-0001": strip and upper-case before the pattern check."""
-        raise NotImplementedError("03.6: strip and upper-case the sku")
-
-
-class ProductOut(ProductCreate):
-    """A product as the gateway returns it; ``from_attributes`` reads it from an ORM row."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int = Field(ge=1)
-
-
-# -- orders -----------------------------------------------------------------------------------
-
-
-class OrderLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    product_id: int = Field(ge=1)
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
-
-
-class OrderCreate(BaseModel):
-    """POST /api/v1/orders: one line per product, at least one line."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_ORDER_LINES)
-
-    @model_validator(mode="after")
-    def one_line_per_product(self) -> Self:
-        """Refuse an order that names the same product_id on two lines: raise ValueError with
-        a message like "product 1 appears twice: order it once, with a quantity"."""
-        raise NotImplementedError("03.6: refuse an order with a product on two lines")
-
-
-class OrderLineOut(BaseModel):
-    product_id: int
-    quantity: int
-    unit_price: Decimal
-
-    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented pattern
-    @property
-    def line_total(self) -> Decimal:
-        """unit_price times quantity, exact (Decimal)."""
-        raise NotImplementedError("03.6: compute the line total")
-
-
-class OrderOut(BaseModel):
-    """An order as the gateway returns it; ``total`` is computed, never sent by a client."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
-    status: OrderStatus
-    lines: list[OrderLineOut]
-    created_at: AwareDatetime
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def total(self) -> Decimal:
-        """The sum of the line totals, exact (Decimal); Decimal("0") for no lines."""
-        raise NotImplementedError("03.6: add up the line totals")
+    raise NotImplementedError("03.8: register the four exception handlers")

@@ -1,4 +1,4 @@
-"""03.4 — Two versions of one resource, side by side.
+"""03.5 — Two versions of one resource, side by side.
 
 v1 of /customers has a single ``name``; v2 splits it into ``first_name`` and ``last_name``: a
 breaking change, so it gets a new version instead of changing v1 under its clients' feet. Both
@@ -85,18 +85,18 @@ def split_name(name: str) -> tuple[str, str]:
     >>> split_name("Ada King Lovelace")
     ('Ada', 'King Lovelace')
     """
-    raise NotImplementedError("03.4: split a v1 name into first and last name")
+    raise NotImplementedError("03.5: split a v1 name into first and last name")
 
 
 def join_name(customer: Customer) -> str:
     """The v1 ``name`` of a stored customer: first and last name with one space between,
     or just the first name when the last name is empty ("Cher", not "Cher ")."""
-    raise NotImplementedError("03.4: join first and last name into a v1 name")
+    raise NotImplementedError("03.5: join first and last name into a v1 name")
 
 
 def v1_router(store: CustomerStore) -> APIRouter:
     """/customers in the v1 shape; every response carries the deprecation headers."""
-    raise NotImplementedError("03.4: write the v1 routes")
+    raise NotImplementedError("03.5: write the v1 routes")
 
 
 # -- v2: first and last name ---------------------------------------------------------------
@@ -116,9 +116,9 @@ class CustomerV2Out(BaseModel):
 
 def v2_router(store: CustomerStore) -> APIRouter:
     """/customers in the v2 shape."""
-    raise NotImplementedError("03.4: write the v2 routes")
+    raise NotImplementedError("03.5: write the v2 routes")
 
 
 def create_app(store: CustomerStore | None = None) -> FastAPI:
     """One app, both versions mounted: v1 under /api/v1, v2 under /api/v2, over one store."""
-    raise NotImplementedError("03.4: mount both routers on one app, over one store")
+    raise NotImplementedError("03.5: mount both routers on one app, over one store")

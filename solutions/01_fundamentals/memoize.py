@@ -1,4 +1,4 @@
-"""01.3 A decorator with state: a bounded memoize with LRU eviction (core).
+"""01.4 A decorator with state: a bounded memoize with LRU eviction (core).
 
 `@memoize(maxsize=...)` remembers a function's results by its arguments, like
 `functools.lru_cache`, and forgets the least recently used result when it is full.

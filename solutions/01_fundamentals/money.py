@@ -1,4 +1,4 @@
-"""01.2 A frozen `Money` value object (core).
+"""01.3 A frozen `Money` value object (core).
 
 A value object is defined by its values, never changes, and guards its own rules: an amount
 of money is a `Decimal` rounded to cents plus a currency code, and two amounts in different
@@ -34,7 +34,8 @@ class Money:
     """An amount in one currency.
 
     - `amount`: a Decimal, or an int or str that is converted to one ("12.5" -> Decimal("12.50"));
-      it is rounded to cents with banker's rounding (ROUND_HALF_EVEN). A float is a TypeError
+      it is rounded to cents with banker's rounding (ROUND_HALF_EVEN). Any other type (a bool,
+      None) is a TypeError whose message mentions "amount"; a float is a TypeError
       (0.1 is not exactly representable: the caller must say what they mean with a str or
       Decimal); text that is not a number, NaN or infinity is a ValueError.
     - `currency`: three uppercase letters (ISO 4217, e.g. "EUR"); anything else is a ValueError.

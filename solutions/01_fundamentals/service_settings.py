@@ -1,4 +1,4 @@
-"""01.7 Typed service settings from the environment (capstone piece).
+"""01.9 Typed service settings from the environment (capstone piece).
 
 Every capstone service reads its configuration from environment variables once, at start-up,
 into one frozen, typed object. Bad configuration stops the service immediately with a message

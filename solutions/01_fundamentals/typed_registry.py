@@ -1,4 +1,4 @@
-"""01.5 A generic typed container and a Protocol (core).
+"""01.6 A generic typed container and a Protocol (core).
 
 `Registry[N]` keeps objects by their name. It works with anything that *has* a `name`
 (structural typing with a Protocol), with no base class to inherit; and a type checker knows
@@ -45,7 +45,8 @@ class Registry(Generic[N]):
       missing name and lists the registered ones; `find(name)` returns None instead.
     - `unregister(name)` removes and returns the item (NotRegisteredError if absent).
     - `name in registry`, `len(registry)`, `iter(registry)` (the items, registration order),
-      `names()` (the names, registration order), `filter(predicate)` (matching items, in order).
+      `names()` (a list of the names, registration order), `filter(predicate)` (a list of
+      the matching items, in order).
     """
 
     def __init__(self, items: Iterable[N] = ()) -> None:

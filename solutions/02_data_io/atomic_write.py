@@ -1,4 +1,4 @@
-"""02.3 — Atomic writes that never leave a half-written file (reference solution)."""
+"""02.2 — Atomic writes that never leave a half-written file (reference solution)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ TEMP_SUFFIX = ".tmp"
 def atomic_write_bytes(path: Path | str, data: bytes) -> None:
     """Replaces the file at ``path`` with ``data`` atomically."""
     target = Path(path)
-    # The temp file must live in the same directory: os.replace is atomic only within one
-    # file system, and a rename from /tmp to another disk becomes a copy that can be cut short.
+    # The temp file must live in the same directory: os.replace is a rename, atomic within one
+    # file system; across file systems it fails with OSError EXDEV (it never falls back to a copy).
     fd, temp_name = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX
     )

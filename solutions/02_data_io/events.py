@@ -1,12 +1,30 @@
-"""02.7 — JSON (de)serialization of event envelopes with orjson (reference solution).
+"""02.9 — Event envelopes, stage 2: JSON (de)serialization with orjson (capstone piece).
 
-The capstone's orders service writes these envelopes to its outbox, and the notifier decodes
-them from the Redis stream.
+Services that talk through events need one agreed wire format. Every event travels in the same
+*envelope*; only the payload differs::
+
+    {"event_id": "6f1c...-...", "occurred_at": "2025-01-02T03:04:05.000000Z",
+     "payload": {"order_id": "...", "total": "19.80"}, "type": "order.placed", "version": 1}
+
+- ``event_id``: a UUID, so a consumer can drop duplicates;
+- ``type``: dotted lowercase words (``order.placed``), so a consumer can route it;
+- ``version``: an integer from 1 up, bumped when the payload's shape changes;
+- ``occurred_at``: when it happened, UTC, ISO 8601 with microseconds and a ``Z``;
+- ``payload``: a JSON object.
+
+The round trip is exact: ``decode(encode(event)) == event``, and encoding is deterministic
+(compact, keys sorted), so ``encode(decode(encode(e))) == encode(e)``. That is why ``encode``
+accepts only payload values that JSON gives back unchanged (02.8's ``check_json``): a
+Decimal, a tuple, a datetime or a UUID in a payload is refused: send money and times as
+strings. Timestamps are written and read with 02.8's ``format_timestamp`` and
+``parse_timestamp``. An Event is frozen: once made, nobody can change it on its way.
+
+In the capstone, the orders service writes these envelopes to its outbox and the notifier
+decodes them from the Redis stream.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -17,9 +35,23 @@ from uuid import UUID
 
 import orjson
 
+from .event_json import INT_MAX, INT_MIN, EventError, check_json, format_timestamp, parse_timestamp
+
 ENVELOPE_FIELDS = ("event_id", "type", "version", "occurred_at", "payload")
 EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
-INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # what orjson can write as a JSON integer
+__all__ = [
+    "ENVELOPE_FIELDS",
+    "EVENT_TYPE",
+    "INT_MAX",
+    "INT_MIN",
+    "Event",
+    "EventError",
+    "decode",
+    "encode",
+    "format_timestamp",
+    "new_event",
+    "parse_timestamp",
+]
 
 
 @dataclass(frozen=True)
@@ -29,14 +61,6 @@ class Event:
     version: int
     occurred_at: datetime
     payload: dict[str, Any]
-
-
-class EventError(ValueError):
-    """An event that cannot be encoded or decoded. ``field`` names the part at fault."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
-        self.field = field
 
 
 def utc_now() -> datetime:
@@ -63,11 +87,6 @@ def new_event(
     _validate(event)
     # store the instant in UTC, as decode() gives it back: equal events compare equal
     return replace(event, occurred_at=occurred_at.astimezone(UTC))
-
-
-def format_timestamp(value: datetime) -> str:
-    """UTC, ISO 8601, always with microseconds and a Z: one spelling per instant."""
-    return value.astimezone(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
 
 
 def encode(event: Event) -> bytes:
@@ -102,7 +121,7 @@ def decode(data: bytes | str) -> Event:
         event_id=_parse_uuid(raw["event_id"]),
         type=raw["type"],
         version=raw["version"],
-        occurred_at=_parse_timestamp(raw["occurred_at"]),
+        occurred_at=parse_timestamp(raw["occurred_at"], "occurred_at"),
         payload=raw["payload"],
     )
     _validate(event)
@@ -125,36 +144,7 @@ def _validate(event: Event) -> None:
         raise EventError("must be a timezone-aware datetime", field="occurred_at")
     if not isinstance(event.payload, dict):
         raise EventError(f"must be a JSON object, got {_json_type(event.payload)}", field="payload")
-    _check_json(event.payload, "payload")
-
-
-def _check_json(value: object, where: str) -> None:
-    """Only values that come back from JSON exactly as they went in: the round trip is exact."""
-    if value is None or isinstance(value, (str, bool)):
-        return
-    if isinstance(value, int):
-        if not INT_MIN <= value <= INT_MAX:
-            raise EventError("integer too large for JSON; send it as a string", field=where)
-        return
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise EventError(f"{value} has no JSON form", field=where)
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise EventError(f"object keys must be strings, got {key!r}", field=where)
-            _check_json(item, f"{where}.{key}")
-        return
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_json(item, f"{where}[{index}]")
-        return
-    hint = " (send money as a decimal string)" if type(value).__name__ == "Decimal" else ""
-    raise EventError(
-        f"{type(value).__name__} is not a JSON value and would not come back as one{hint}",
-        field=where,
-    )
+    check_json(event.payload, "payload")
 
 
 def _parse_uuid(value: object) -> UUID:
@@ -164,20 +154,6 @@ def _parse_uuid(value: object) -> UUID:
         return UUID(value)
     except ValueError:
         raise EventError(f"{value!r} is not a UUID", field="event_id") from None
-
-
-def _parse_timestamp(value: object) -> datetime:
-    if not isinstance(value, str):
-        raise EventError(
-            f"must be an ISO 8601 string, got {_json_type(value)}", field="occurred_at"
-        )
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise EventError(f"{value!r} is not an ISO 8601 timestamp", field="occurred_at") from None
-    if parsed.utcoffset() is None:
-        raise EventError(f"{value!r} has no time zone (expected a trailing Z)", field="occurred_at")
-    return parsed.astimezone(UTC)
 
 
 def _json_type(value: object) -> str:

@@ -1,4 +1,4 @@
-"""03.2 — A FastAPI CRUD app factory over an in-memory repository.
+"""03.3 — A FastAPI CRUD app factory over an in-memory repository.
 
 ``create_app()`` builds a fresh application each time it is called: tests get an app of their
 own, and a caller can pass the repository the app should use (a fake, a shared one, a real

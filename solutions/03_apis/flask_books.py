@@ -1,4 +1,4 @@
-"""03.3 — The same /books resource as a Flask blueprint.
+"""03.4 — The same /books resource as a Flask blueprint.
 
 Flask does not validate bodies for you: the view reads JSON, hands it to the same Pydantic
 model FastAPI would use, and turns a ``ValidationError`` into a 422 itself.

@@ -1,4 +1,4 @@
-"""03.4 — Two versions of one resource, side by side.
+"""03.5 — Two versions of one resource, side by side.
 
 v1 of /customers has a single ``name``; v2 splits it into ``first_name`` and ``last_name``: a
 breaking change, so it gets a new version instead of changing v1 under its clients' feet. Both

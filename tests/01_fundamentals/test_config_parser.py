@@ -1,4 +1,4 @@
-"""01.4 A config parser with a custom exception hierarchy."""
+"""01.5 A config parser with a custom exception hierarchy."""
 
 from pathlib import Path
 
@@ -107,6 +107,16 @@ def test_missing_key() -> None:
     assert "app.conf" in str(error), "the message names the source"
 
 
+def test_the_first_missing_key_in_schema_order_is_reported() -> None:
+    schema = {"port": int, "host": str, "debug": bool}  # not in alphabetical order
+    with pytest.raises(config_parser.MissingKeyError) as caught:
+        config_parser.parse_config("", schema)
+    assert caught.value.key == "port", (
+        "port, host and debug are all missing: report the first in schema order (port), "
+        "not the alphabetically first (debug)"
+    )
+
+
 def test_unknown_key_suggests_the_close_one() -> None:
     with pytest.raises(config_parser.UnknownKeyError) as caught:
         config_parser.parse_config("host = a\nprot = 80", SCHEMA)
@@ -158,8 +168,11 @@ def test_load_config_reads_a_file(tmp_path: Path) -> None:
 def test_load_config_errors_name_the_file(tmp_path: Path) -> None:
     path = tmp_path / "app.conf"
     path.write_text("# app\nport = nine\n", encoding="utf-8")
-    with pytest.raises(config_parser.InvalidValueError, match=r"app\.conf, line 2"):
+    with pytest.raises(config_parser.InvalidValueError, match=r"line 2") as caught:
         config_parser.load_config(path, {"port": int})
+    assert str(caught.value).startswith(f"{path}, line 2: "), (
+        "load_config passes the path as `source`: the message starts with '<path>, line <n>: '"
+    )
 
 
 def test_missing_file_is_a_config_error_caused_by_the_os_error(tmp_path: Path) -> None:

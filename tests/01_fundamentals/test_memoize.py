@@ -1,4 +1,4 @@
-"""01.3 A decorator with state: bounded memoize with LRU eviction."""
+"""01.4 A decorator with state: bounded memoize with LRU eviction."""
 
 import pytest
 
@@ -90,9 +90,23 @@ def test_exceptions_are_not_cached() -> None:
 
 def test_unhashable_arguments_raise_type_error_without_calling() -> None:
     square, calls = make_square()
-    with pytest.raises(TypeError, match="hashable"):
+    with pytest.raises(TypeError, match="hashable") as caught:
         square([1, 2])
     assert calls == [], "the function is not called when the arguments cannot be a cache key"
+    assert "square" in str(caught.value), (
+        "the error names the memoized function, so the traceback says which cache refused"
+    )
+
+
+def test_maxsize_one_is_the_smallest_cache() -> None:
+    square, calls = make_square(maxsize=1)
+    assert square(2) == 4
+    assert square(2) == 4
+    assert calls == [2], "maxsize=1 is valid: it keeps the last result"
+    square(3)
+    square(2)
+    assert calls == [2, 3, 2], "with room for one result, 3 evicted 2"
+    assert square.cache_info() == memoize.CacheInfo(hits=1, misses=3, maxsize=1, currsize=1)
 
 
 def test_cache_clear_forgets_everything() -> None:
@@ -125,6 +139,6 @@ def test_memoized_recursion_makes_fibonacci_linear() -> None:
 
 
 @pytest.mark.parametrize("maxsize", [0, -1])
-def test_maxsize_must_be_positive(maxsize: int) -> None:
+def test_maxsize_below_one_is_refused(maxsize: int) -> None:
     with pytest.raises(ValueError, match="maxsize"):
         memoize.memoize(maxsize=maxsize)

@@ -1,4 +1,4 @@
-"""01.2 A frozen Money value object."""
+"""01.3 A frozen Money value object."""
 
 import dataclasses
 import operator
@@ -37,6 +37,12 @@ def test_amount_is_a_decimal_rounded_to_cents(amount: object, expected: Decimal)
 def test_float_amount_is_refused() -> None:
     with pytest.raises(TypeError, match="float"):
         Money(0.1, "EUR")
+
+
+@pytest.mark.parametrize("amount", [True, None, [1]])
+def test_amounts_of_other_types_are_refused(amount: object) -> None:
+    with pytest.raises(TypeError, match="amount"):
+        Money(amount, "EUR")  # True is an int to Python, but not an amount of money
 
 
 @pytest.mark.parametrize("amount", ["ten", "NaN", "Infinity", ""])

@@ -1,4 +1,4 @@
-"""01.7 Typed service settings from the environment (capstone piece)."""
+"""01.9 Typed service settings from the environment (capstone piece)."""
 
 import dataclasses
 
@@ -62,6 +62,10 @@ def test_values_are_stripped_and_empty_means_unset() -> None:
     got = from_env({"DATABASE_URL": f"  {DB} ", "SERVICE_PORT": " 9000 ", "LOG_LEVEL": ""})
     assert (got.database_url, got.port, got.log_level) == (DB, 9000, "INFO"), (
         "whitespace is stripped; LOG_LEVEL='' falls back to the default"
+    )
+    blank = from_env({"DATABASE_URL": DB, "SERVICE_PORT": "", "SERVICE_HOST": "  "})
+    assert (blank.port, blank.host) == (8000, "127.0.0.1"), (
+        "SERVICE_PORT= and SERVICE_HOST='  ' in a compose file mean unset: the defaults apply"
     )
 
 

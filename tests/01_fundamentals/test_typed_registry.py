@@ -1,4 +1,4 @@
-"""01.5 A generic typed container and a Protocol."""
+"""01.6 A generic typed container and a Protocol."""
 
 from dataclasses import dataclass
 
@@ -86,7 +86,15 @@ def test_unregister() -> None:
 def test_filter() -> None:
     registry = make("a", "b", "c", "d")
     got = registry.filter(lambda p: p.priority % 2 == 1)
+    assert isinstance(got, list), "filter returns a list, which can be read more than once"
     assert [p.name for p in got] == ["b", "d"], "matching items in registration order"
+
+
+def test_each_registry_keeps_its_own_items() -> None:
+    first, second = make("a"), make("b")
+    assert first.names() == ["a"], "a registry holds only what was registered with it"
+    assert second.names() == ["b"], "two registries must not share their storage"
+    assert typed_registry.Registry().names() == [], "a new registry starts empty"
 
 
 @pytest.mark.parametrize("item", [42, object(), "auth"])

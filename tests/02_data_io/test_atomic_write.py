@@ -1,4 +1,4 @@
-"""02.3 — Atomic writes that never leave a half-written file."""
+"""02.2 — Atomic writes that never leave a half-written file."""
 
 from __future__ import annotations
 
@@ -73,6 +73,49 @@ def test_temp_file_is_in_the_same_directory_and_fsynced_before_replace(tmp_path,
         "the temp file must be in the target's directory: os.replace is atomic only there"
     )
     assert os.path.abspath(dst) == str(target)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="directories are fsynced on POSIX only")
+def test_the_directory_is_fsynced_after_the_replace(tmp_path, monkeypatch):
+    target = make_target(tmp_path)
+    directory_inode = os.stat(tmp_path).st_ino
+    calls: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        info = os.fstat(fd)
+        is_our_directory = stat.S_ISDIR(info.st_mode) and info.st_ino == directory_inode
+        calls.append("fsync directory" if is_our_directory else "fsync file")
+        return real_fsync(fd)
+
+    def replace(src, dst):
+        calls.append("replace")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    atomic_write.atomic_write_text(target, "new")
+    assert "fsync directory" in calls, (
+        "fsync the target's directory too: the rename is a change to the directory, and a "
+        "power cut before the directory reaches the disk can bring the old file back"
+    )
+    assert calls.index("fsync directory") > calls.index("replace"), (
+        f"the directory is fsynced after os.replace, when it holds the new name: got {calls}"
+    )
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_no_file_descriptor_is_left_open(tmp_path):
+    target = make_target(tmp_path)
+    atomic_write.atomic_write_text(target, "warm-up")  # imports and caches settle first
+    before = set(os.listdir("/proc/self/fd"))
+    for round_number in range(3):
+        atomic_write.atomic_write_text(target, f"round {round_number}")
+    leaked = set(os.listdir("/proc/self/fd")) - before
+    assert not leaked, (
+        f"{len(leaked)} file descriptor(s) left open after three writes: close the temp file "
+        "(os.fdopen's with block does) and the directory's descriptor (os.close in a finally)"
+    )
 
 
 def test_failed_replace_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypatch):

@@ -103,6 +103,17 @@ def test_missing_backups_folder_has_no_backups(tmp_path):
     assert backup_rotation.list_backups(tmp_path / "none", "photos") == []
 
 
+def test_keep_one_is_the_smallest_rotation(tmp_path):
+    source = make_source(tmp_path)
+    backups = tmp_path / "backups"
+    clock = FakeClock()
+    backup_rotation.backup_folder(source, backups, keep=1, clock=clock)
+    newest = backup_rotation.backup_folder(source, backups, keep=1, clock=clock)
+    assert backup_rotation.list_backups(backups, "photos") == [newest], (
+        "keep=1 is valid: only the newest backup remains"
+    )
+
+
 @pytest.mark.parametrize("keep", [0, -1])
 def test_keep_must_be_positive(tmp_path, keep):
     source = make_source(tmp_path)

@@ -120,6 +120,18 @@ def test_empty_input_is_an_error():
         csv_to_json.convert_rows([], SCHEMA)
 
 
+def test_a_quoted_line_break_is_kept_as_written(tmp_path):
+    source = tmp_path / "notes.csv"
+    source.write_bytes(b'sku,note,quantity\r\nA-1,"first line\r\nsecond line",2\r\n')
+    target = tmp_path / "notes.json"
+    assert csv_to_json.csv_file_to_json(source, target, {"sku": str, "quantity": int}) == []
+    records = json.loads(target.read_text(encoding="utf-8"))
+    assert records[0]["note"] == "first line\r\nsecond line", (
+        "a line break inside quotes is part of the value, byte for byte: open the CSV with "
+        "newline='' so Python does not turn its \\r\\n into \\n before the csv module sees it"
+    )
+
+
 def test_csv_file_to_json_writes_a_json_array(tmp_path):
     source = tmp_path / "stock.csv"
     source.write_text(

@@ -1,7 +1,8 @@
-"""02.7 — Event envelopes: exact JSON round trips with orjson (capstone piece)."""
+"""02.9 — Event envelopes, stage 2: exact JSON round trips with orjson (capstone piece)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -38,11 +39,6 @@ def test_encode_writes_the_envelope_compact_and_sorted():
         b'"occurred_at":"2025-01-02T03:04:05.123456Z",'
         b'"payload":{"a":null,"b":1},"type":"order.placed","version":1}'
     ), "compact JSON, keys sorted at every level, UTC timestamp with microseconds and Z"
-
-
-def test_format_timestamp_converts_to_utc_and_always_has_microseconds():
-    local = datetime(2025, 1, 2, 5, 4, 5, tzinfo=timezone(timedelta(hours=2)))
-    assert events.format_timestamp(local) == "2025-01-02T03:04:05.000000Z"
 
 
 def test_round_trip_is_exact():
@@ -90,6 +86,15 @@ def test_new_event_fills_id_and_utc_time():
     ), "each new event gets a fresh id (uuid4 by default)"
 
 
+def test_an_event_is_frozen():
+    event = events.new_event("order.placed", {"order_id": "o-1"})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.type = "order.cancelled"  # type: ignore[misc]
+    assert event.type == "order.placed", (
+        "Event is a frozen dataclass: an event is a fact, nobody may change it once made"
+    )
+
+
 def test_new_event_copies_the_payload():
     payload = {"order_id": "o-1"}
     event = events.new_event("order.placed", payload)
@@ -122,13 +127,8 @@ def test_new_event_validates_at_once(kwargs, field):
     [
         ({"total": Decimal("19.80")}, "payload.total"),
         ({"items": [{"sku": "A"}, {"price": Decimal("2")}]}, "payload.items[1].price"),
-        ({"at": WHEN}, "payload.at"),
         ({"ids": (1, 2)}, "payload.ids"),
-        ({"id": EVENT_ID}, "payload.id"),
-        ({"ratio": float("nan")}, "payload.ratio"),
-        ({"ratio": float("inf")}, "payload.ratio"),
         ({"big": 2**64}, "payload.big"),
-        ({"map": {1: "one"}}, "payload.map"),
     ],
 )
 def test_encode_refuses_values_that_would_not_round_trip(payload, path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+import io
 import tracemalloc
 from decimal import Decimal
 
@@ -74,6 +76,27 @@ def test_top_customers_ranks_by_total_then_name():
     assert jsonl.top_customers(totals, 0) == []
     with pytest.raises(ValueError, match="negative"):
         jsonl.top_customers(totals, -1)
+
+
+def test_aggregate_file_closes_the_file(tmp_path, monkeypatch):
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b'{"customer": "ann", "amount": "1.50"}\n{broken\n')
+    opened = []
+    real_open = io.open
+
+    def recording_open(*args, **kwargs):
+        handle = real_open(*args, **kwargs)
+        opened.append(handle)
+        return handle
+
+    monkeypatch.setattr(builtins, "open", recording_open)
+    monkeypatch.setattr(io, "open", recording_open)
+    totals = jsonl.aggregate_file(path)
+    assert (totals.records, totals.malformed) == (1, 1)
+    assert opened, "aggregate_file opens the file with open() or Path.open()"
+    assert all(handle.closed for handle in opened), (
+        "the file is closed once the totals are made: `with path.open('rb') as f:`"
+    )
 
 
 CUSTOMERS = 50

@@ -1,4 +1,4 @@
-"""02.2 — A YAML config with defaults and validation."""
+"""02.3 — A YAML config with defaults and validation."""
 
 from __future__ import annotations
 
@@ -25,6 +25,23 @@ def test_minimal_config_gets_every_default():
     config = parse("name: shop\n")
     assert config == yaml_config.AppConfig(name="shop"), "keys not given keep their defaults"
     assert config.database == yaml_config.DatabaseConfig()
+
+
+def test_the_documented_defaults():
+    config = parse("name: shop\n")
+    assert (config.host, config.port, config.debug, config.log_level, config.allowed_hosts) == (
+        "127.0.0.1",
+        8000,
+        False,
+        "INFO",
+        (),
+    ), "host 127.0.0.1, port 8000, debug off, log level INFO, no allowed hosts"
+    assert (config.database.url, config.database.pool_size) == ("sqlite:///journey.db", 5), (
+        "the database defaults: sqlite:///journey.db with a pool of 5"
+    )
+    assert parse("name: shop\ndatabase: {}\n").database == config.database, (
+        "an empty database section keeps every database default"
+    )
 
 
 def test_full_config_is_parsed_and_normalised():

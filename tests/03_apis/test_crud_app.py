@@ -1,4 +1,4 @@
-"""03.2 — A FastAPI CRUD app factory over an in-memory repository."""
+"""03.3 — A FastAPI CRUD app factory over an in-memory repository."""
 
 from __future__ import annotations
 

@@ -1,8 +1,11 @@
-"""03.5 — Cursor pagination with Link headers."""
+"""03.6 — Cursor pagination with signed cursors and Link headers."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import json
 import re
 from typing import Any
 
@@ -15,6 +18,7 @@ from journey.targets import load
 
 cp = load(__file__, "cursor_pagination")
 
+SECRET = b"test-secret-of-this-module-32-by"
 LINK = re.compile(r'<(?P<url>[^>]*)>\s*;\s*rel="(?P<rel>[^"]+)"')
 
 
@@ -27,7 +31,7 @@ def app_with(count: int) -> tuple[TestClient, Any]:
     store = cp.EventStore()
     for number in range(1, count + 1):
         store.add(f"event {number}")
-    return TestClient(cp.create_app(store)), store
+    return TestClient(cp.create_app(store, secret=SECRET)), store
 
 
 def ids(response: Any) -> list[int]:
@@ -37,40 +41,75 @@ def ids(response: Any) -> list[int]:
 @given(st.integers(min_value=1, max_value=10**12))
 @settings(max_examples=50, deadline=None)
 def test_cursor_round_trip(last_id: int) -> None:
-    cursor = cp.encode_cursor(last_id)
-    assert re.fullmatch(r"[A-Za-z0-9_-]+", cursor), (
-        "a cursor is URL-safe base64 without '=' padding, safe in a query string as is"
+    cursor = cp.encode_cursor(last_id, SECRET)
+    assert re.fullmatch(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", cursor), (
+        "a cursor is <payload>.<signature>, both URL-safe base64 without '=' padding"
     )
-    assert cp.decode_cursor(cursor) == last_id, "decode_cursor(encode_cursor(n)) == n"
-
-
-def test_cursor_is_base64_of_json() -> None:
-    cursor = cp.encode_cursor(42)
-    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-    assert raw.replace(b" ", b"") == b'{"after":42}', 'the cursor holds {"after": last_id}'
+    assert cp.decode_cursor(cursor, SECRET) == last_id, "decode_cursor(encode_cursor(n)) == n"
 
 
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _signed(payload: str, secret: bytes = SECRET) -> str:
+    signature = hmac.new(secret, payload.encode(), hashlib.sha256).digest()
+    return f"{payload}.{_b64(signature)}"
+
+
+def test_cursor_is_signed_base64_of_json() -> None:
+    cursor = cp.encode_cursor(42, SECRET)
+    payload = cursor.partition(".")[0]
+    assert json.loads(_unb64(payload)) == {"after": 42}, 'the payload holds {"after": last_id}'
+    assert cursor == _signed(payload), (
+        "the signature is base64url(HMAC-SHA256(secret, payload)), without padding"
+    )
+
+
+def test_an_edited_cursor_is_refused() -> None:
+    payload, _, signature = cp.encode_cursor(3, SECRET).partition(".")
+    moved_on = _b64(b'{"after":5}')
+    edited = f"{moved_on}.{signature}"  # a client moved the cursor on, kept the signature
+    with pytest.raises(cp.InvalidCursor):
+        cp.decode_cursor(edited, SECRET)
+    with pytest.raises(cp.InvalidCursor):
+        cp.decode_cursor(payload, SECRET)  # the signature cut off
+    with pytest.raises(cp.InvalidCursor):
+        cp.decode_cursor(_b64(b'{"after":3}'), SECRET)  # base64 alone: anyone can make it
+
+
+def test_a_cursor_signed_with_another_secret_is_refused() -> None:
+    other = cp.encode_cursor(3, b"another-secret-another-secret-32")
+    with pytest.raises(cp.InvalidCursor):
+        cp.decode_cursor(other, SECRET)
+    assert cp.decode_cursor(_signed(_b64(b'{"after":3}')), SECRET) == 3, (
+        "what matters is the HMAC of the payload with this secret, however it was made"
+    )
+
+
 @pytest.mark.parametrize(
     ("cursor", "why"),
     [
         ("", "an empty cursor"),
-        ("!!!", "not base64 at all"),
-        (_b64(b"not json"), "base64, but not JSON"),
-        (_b64(b"[1, 2]"), "JSON, but not an object"),
-        (_b64(b'{"before": 3}'), "an object without 'after'"),
-        (_b64(b'{"after": "3"}'), "'after' as a string"),
-        (_b64(b'{"after": true}'), "'after' as a boolean (bool is an int subclass!)"),
-        (_b64(b'{"after": 0}'), "'after' below 1: no event has that id"),
-        (_b64(b"\xff\xfe"), "bytes that are not UTF-8"),
+        ("!!!.!!!", "not base64 at all"),
+        (_signed("not base64!"), "signed, but the payload is not base64"),
+        (_signed(_b64(b"not json")), "base64, but not JSON"),
+        (_signed(_b64(b"[1, 2]")), "JSON, but not an object"),
+        (_signed(_b64(b'{"before": 3}')), "an object without 'after'"),
+        (_signed(_b64(b'{"after": "3"}')), "'after' as a string"),
+        (_signed(_b64(b'{"after": true}')), "'after' as a boolean (bool is an int subclass!)"),
+        (_signed(_b64(b'{"after": 0}')), "'after' below 1: no event has that id"),
+        (_signed(_b64(b"\xff\xfe")), "bytes that are not UTF-8"),
+        ("é.é", "not even ASCII"),
     ],
 )
 def test_bad_cursors_raise_invalid_cursor(cursor: str, why: str) -> None:
     with pytest.raises(cp.InvalidCursor):
-        cp.decode_cursor(cursor)
+        cp.decode_cursor(cursor, SECRET)
     assert issubclass(cp.InvalidCursor, ValueError), why
 
 
@@ -129,7 +168,7 @@ def test_following_links_visits_every_event_once() -> None:
         assert len(sizes) < 10, "following rel=next must end"
     assert seen == list(range(23, 0, -1)), "every event exactly once, newest first"
     assert sizes == [5, 5, 5, 5, 3], "full pages, then the rest"
-    last = api.get("/events", params={"limit": 5, "cursor": cp.encode_cursor(4)})
+    last = api.get("/events", params={"limit": 5, "cursor": cp.encode_cursor(4, SECRET)})
     assert last.json()["next_cursor"] is None, "the last page has next_cursor null"
     assert "next" not in links(last), "and no rel=next link"
 
@@ -156,6 +195,25 @@ def test_limit_default_and_bounds() -> None:
     for bad in (0, -1, cp.MAX_LIMIT + 1):
         response = api.get("/events", params={"limit": bad})
         assert response.status_code == 422, f"limit={bad} is out of bounds: 422"
+
+
+def test_a_cursor_from_another_app_is_a_400() -> None:
+    store = cp.EventStore()
+    for number in range(1, 8):
+        store.add(f"event {number}")
+    first, second = TestClient(cp.create_app(store)), TestClient(cp.create_app(store))
+    cursor = first.get("/events", params={"limit": 3}).json()["next_cursor"]
+    assert first.get("/events", params={"cursor": cursor}).status_code == 200
+    assert second.get("/events", params={"cursor": cursor}).status_code == 400, (
+        "create_app() without a secret makes its own random one: another app's cursor is "
+        "refused, so no fixed secret may be built into the code"
+    )
+    shared = TestClient(cp.create_app(store, secret=SECRET))
+    again = TestClient(cp.create_app(store, secret=SECRET))
+    cursor = shared.get("/events", params={"limit": 3}).json()["next_cursor"]
+    assert ids(again.get("/events", params={"cursor": cursor})) == [4, 3, 2, 1], (
+        "apps given the same secret accept each other's cursors (several instances of one API)"
+    )
 
 
 def test_a_bad_cursor_is_a_400() -> None:

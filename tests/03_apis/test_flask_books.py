@@ -1,4 +1,4 @@
-"""03.3 — The same /books resource as a Flask blueprint, tested with Flask's test client."""
+"""03.4 — The same /books resource as a Flask blueprint, tested with Flask's test client."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""03.4 — v1 and v2 of one resource, with a breaking change."""
+"""03.5 — v1 and v2 of one resource, with a breaking change."""
 
 from __future__ import annotations
 

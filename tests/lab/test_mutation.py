@@ -19,7 +19,7 @@ from journey.mutation import judge, mutants_of
 from journey.sandbox import copy_lab
 from journey.testrun import TestRunner
 
-SETTINGS = find_exercise("01.7")  # service_settings: no backing service, quick tests
+SETTINGS = find_exercise("01.9")  # service_settings: no backing service, quick tests
 PORT_TEST = "test_port_range_includes_both_ends"
 
 

@@ -1,6 +1,6 @@
 """Converts defaults with the schema's type too, so a default of None fails as int(None).
 
-01.4 A config parser with a custom exception hierarchy (core).
+01.5 A config parser with a custom exception hierarchy (core).
 
 Parses `key = value` lines against a schema of types. Every problem is a `ConfigError`
 subclass that names the key and the line, and a failed conversion keeps the original error
@@ -75,8 +75,9 @@ def parse_config(
       ("did you mean 'port'?");
     - DuplicateKeyError: a key set twice (`.line` is the second line; the message names
       the first, "... already set on line 1");
-    - InvalidValueError: a value that does not convert; the message names the expected type
-      (e.g. "int"), and `__cause__` is the original ValueError (`raise ... from error`);
+    - InvalidValueError: a value that does not convert; the message quotes the bad value and
+      names the expected type ("port = 'eighty' is not a valid int"), and `__cause__` is the
+      original ValueError (`raise ... from error`);
     - MissingKeyError: a schema key with neither a line nor a default (the first one in
       schema order); the message names the key and `source`.
     Defaults fill keys the text does not set and are used as given (not converted). A

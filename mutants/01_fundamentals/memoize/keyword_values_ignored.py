@@ -1,6 +1,6 @@
 """Keys the cache on keyword names only, so area(width=5, height=3) returns the area of 2 x 3.
 
-01.3 A decorator with state: a bounded memoize with LRU eviction (core).
+01.4 A decorator with state: a bounded memoize with LRU eviction (core).
 
 `@memoize(maxsize=...)` remembers a function's results by its arguments, like
 `functools.lru_cache`, and forgets the least recently used result when it is full.

@@ -1,6 +1,6 @@
 """Rejects port 1, the smallest valid port (1 < port instead of 1 <= port).
 
-01.7 Typed service settings from the environment (capstone piece).
+01.9 Typed service settings from the environment (capstone piece).
 
 Every capstone service reads its configuration from environment variables once, at start-up,
 into one frozen, typed object. Bad configuration stops the service immediately with a message

@@ -1,6 +1,6 @@
 """Rejects port 65535, the largest valid port (port < 65535 instead of port <= 65535).
 
-01.7 Typed service settings from the environment (capstone piece).
+01.9 Typed service settings from the environment (capstone piece).
 
 Every capstone service reads its configuration from environment variables once, at start-up,
 into one frozen, typed object. Bad configuration stops the service immediately with a message

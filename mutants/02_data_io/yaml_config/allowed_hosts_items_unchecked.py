@@ -137,7 +137,10 @@ def _database(section: object, problems: list[str]) -> DatabaseConfig:
 
 
 def load_config(path: Path) -> AppConfig:
-    """Reads and parses a YAML config file."""
+    """Reads the UTF-8 file at ``path`` and parses it.
+
+    A missing file is a ConfigError whose message says "not found" and names the path.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

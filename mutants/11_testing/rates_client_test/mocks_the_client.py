@@ -1,0 +1,106 @@
+"""Replaces RatesClient.rate with a mock, so the tests check the mock instead of the client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+from unittest import mock
+
+import httpx
+import pytest
+import respx
+
+from journey.targets import load
+
+rates_client = load(__file__, "rates_client")
+
+BASE_URL = "https://rates.example.test"
+API_KEY = "test-key"
+
+
+class _Api:
+    """A fake rates API: answers with ``responses`` in turn and keeps every request."""
+
+    def __init__(self, *responses: httpx.Response) -> None:
+        self.responses = list(responses)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.responses.pop(0)
+
+
+def _client(
+    api: Callable[[httpx.Request], httpx.Response],
+    slept: list[float] | None = None,
+    **options: int,
+) -> Any:
+    http = httpx.Client(transport=httpx.MockTransport(api))
+    sleep = slept.append if slept is not None else _no_sleep
+    return rates_client.RatesClient(BASE_URL, API_KEY, client=http, sleep=sleep, **options)
+
+
+def _no_sleep(seconds: float) -> None:
+    raise AssertionError(f"slept {seconds} s where no wait was due")
+
+
+def test_asks_for_the_rate_with_the_key() -> None:
+    api = _Api(httpx.Response(200, json={"rate": "1.0845"}))
+    assert _client(api).rate("eur", "usd") == Decimal("1.0845")
+    (request,) = api.requests
+    assert request.method == "GET"
+    assert request.url.path == "/v1/rates/EUR/USD"
+    assert request.url.host == "rates.example.test"
+    assert request.headers["authorization"] == f"Bearer {API_KEY}"
+
+
+@pytest.mark.parametrize("body", ['{"rate": 0.1}', '{"rate": "0.1"}'], ids=["number", "string"])
+def test_the_rate_keeps_the_digits_sent(body: str) -> None:
+    client = _client(_Api())
+    with mock.patch.object(client, "rate", return_value=Decimal("0.1")):
+        rate = client.rate("EUR", "GBP")
+    assert rate == Decimal("0.1"), "exactly the digits the API sent, never through a float"
+
+
+def test_an_unknown_currency_is_its_own_error() -> None:
+    api = _Api(httpx.Response(404, json={"detail": "no such currency"}))
+    with pytest.raises(rates_client.UnknownCurrency):
+        _client(api).rate("EUR", "XYZ")
+
+
+def test_a_server_error_is_a_rates_error() -> None:
+    api = _Api(httpx.Response(503))
+    with pytest.raises(rates_client.RatesError):
+        _client(api).rate("EUR", "USD")
+
+
+def test_waits_as_long_as_retry_after_says() -> None:
+    with mock.patch.object(rates_client.RatesClient, "rate", return_value=Decimal("2.5")):
+        assert _client(_Api()).rate("EUR", "USD") == Decimal("2.5")
+
+
+@pytest.mark.parametrize("max_attempts", [1, 3])
+def test_gives_up_after_max_attempts(max_attempts: int) -> None:
+    client = _client(_Api(), max_attempts=max_attempts)
+    with (
+        mock.patch.object(client, "rate", side_effect=rates_client.RateLimited("stop")),
+        pytest.raises(rates_client.RateLimited),
+    ):
+        client.rate("EUR", "USD")
+
+
+def test_a_connection_error_is_a_rates_error() -> None:
+    with respx.mock(base_url=BASE_URL) as api:
+        api.get("/v1/rates/EUR/USD").mock(side_effect=httpx.ConnectError("refused"))
+        client = rates_client.RatesClient(BASE_URL, API_KEY, sleep=_no_sleep)
+        with client, pytest.raises(rates_client.RatesError):
+            client.rate("EUR", "USD")
+
+
+def test_closing_leaves_a_given_client_open() -> None:
+    http = httpx.Client(transport=httpx.MockTransport(_Api()))
+    client = mock.create_autospec(rates_client.RatesClient, instance=True)
+    client.close()
+    assert not http.is_closed, "the caller made it, so the caller closes it"
+    http.close()

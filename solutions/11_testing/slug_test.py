@@ -1,0 +1,60 @@
+"""11.1 Test slugify (warm-up): plain asserts, ``pytest.mark.parametrize`` and
+``pytest.raises``.
+
+The code under test is ``slug.py`` beside this file. ``journey check 11`` runs these tests
+against other correct slugify functions (they must pass) and against slugify functions with a
+planted bug (each must make a test fail).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from journey.targets import load
+
+slug = load(__file__, "slug")
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Hello World", "hello-world"),
+        ("Café au lait", "cafe-au-lait"),
+        ("Crème Brûlée", "creme-brulee"),
+        ("a, b", "a-b"),
+        ("Python 3.12 -- what's new?", "python-3-12-what-s-new"),
+        ("  --Spaced out--  ", "spaced-out"),
+        ("already-a-slug", "already-a-slug"),
+    ],
+    ids=["words", "accent", "accents", "run", "digits-and-punctuation", "edges", "slug"],
+)
+def test_examples(title: str, expected: str) -> None:
+    """Lowercase, accents folded, one hyphen per run of separators, none at the ends."""
+    assert slug.slugify(title) == expected
+
+
+@pytest.mark.parametrize("title", ["", "!!!", "  ", "-"])
+def test_title_without_letters_or_digits(title: str) -> None:
+    """Nothing to keep gives an empty slug, not an error."""
+    assert slug.slugify(title) == ""
+
+
+@pytest.mark.parametrize(
+    ("max_length", "expected"),
+    [(5, "hello"), (6, "hello"), (7, "hello-w"), (11, "hello-world"), (50, "hello-world")],
+)
+def test_cut_to_max_length(max_length: int, expected: str) -> None:
+    """At most max_length characters, and a cut that lands on a hyphen drops it."""
+    assert slug.slugify("Hello World", max_length) == expected
+
+
+def test_smallest_max_length() -> None:
+    """max_length=1 is the smallest valid length: one character."""
+    assert slug.slugify("Hello", 1) == "h"
+
+
+@pytest.mark.parametrize("max_length", [0, -1])
+def test_max_length_below_one_is_rejected(max_length: int) -> None:
+    """A ValueError; its message is not part of the contract, so it is not matched."""
+    with pytest.raises(ValueError):  # noqa: PT011 - any wording of the message is correct
+        slug.slugify("Hello", max_length)
