@@ -1,16 +1,23 @@
-"""04.7 (capstone piece) — repository, unit of work, and a cache-aside product store.
+"""04.9 (capstone piece) — a race-free cache-aside product store.
 
-The capstone's catalog service is built from these parts:
+Builds on your unit of work from 04.8 (``unit_of_work.py`` beside this file): do that first.
 
-- ``ProductRepository`` turns product questions into queries on one Session; it flushes but
-  never commits;
-- ``UnitOfWork`` owns that Session and its transaction: ``commit()`` explicitly; leaving the
-  ``with`` block without it (or with an exception) rolls back; callbacks registered with
-  ``after_commit`` run only once the data is committed and visible to everyone;
-- ``ProductCache`` is cache-aside in Redis: read the key; on a miss call the loader and store
-  its answer as JSON with a TTL; ``invalidate`` deletes the key;
-- ``CatalogService`` joins them: reads go through the cache, writes invalidate it AFTER the
-  commit (invalidating before it would let a concurrent reader re-cache the old value).
+Cache-aside: read the cache; on a miss, load from the database and store the value with a TTL;
+a write makes the cached value unreachable. "Delete the key after the commit" is not enough:
+
+    reader: cache miss -> loads the OLD row from PostgreSQL ..........-> SET key old_row
+    writer:                      UPDATE, COMMIT -> DEL key
+
+The reader's SET lands after the writer's DEL, and the old row is served until the TTL ends.
+So the key names a **generation** of the product: ``invalidate`` increments a counter in Redis
+(``generation_key``), and a reader reads the generation *before* it loads and stores what it
+loaded under the key of *that* generation. A reader that loaded the old row stores it under the
+old generation, which nobody reads any more; readers after the write use the new one.
+
+- ``ProductCache``: that cache, in Redis, with a TTL on every stored value;
+- ``CatalogService``: the catalog's use cases; reads go through ``cache.get_or_load``, writes
+  commit in a UnitOfWork and invalidate in an after-commit callback (invalidating BEFORE the
+  commit would let a reader re-cache the old row under the new generation).
 """
 
 from __future__ import annotations
@@ -18,27 +25,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from types import TracebackType
-from typing import Self
 
 import redis
-from sqlalchemy import String
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+
+from .unit_of_work import DuplicateSku, Product, UnitOfWork  # noqa: F401 - you will need them
+
+__all__ = ["CatalogService", "DuplicateSku", "ProductCache", "ProductNotFound", "ProductView"]
 
 DEFAULT_TTL_SECONDS = 300
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Product(Base):
-    __tablename__ = "products"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sku: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    price_cents: Mapped[int]
 
 
 @dataclass(frozen=True)
@@ -68,108 +63,57 @@ class ProductNotFound(LookupError):
     """No product has this id."""
 
 
-class DuplicateSku(ValueError):
-    """Another product already has this SKU."""
-
-
-class ProductRepository:
-    """Products through one Session; it flushes but never commits."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, sku: str, name: str, price_cents: int) -> Product:
-        """Adds a product and flushes it (so it has an id).
-
-        ValueError (message with "negative") for a negative price. DuplicateSku when the SKU
-        is taken, and then the caller's unit of work must still be usable: what was added
-        before can be committed.
-        (A failed INSERT aborts a PostgreSQL transaction; a SAVEPOINT,
-        ``session.begin_nested()``, limits the damage to this one insert.)
-        """
-        raise NotImplementedError("04.7: insert inside a savepoint, IntegrityError -> DuplicateSku")
-
-    def get(self, product_id: int) -> Product | None:
-        """The product with this id, or None."""
-        raise NotImplementedError("04.7: session.get")
-
-    def list_all(self, limit: int = 50) -> list[Product]:
-        """Up to ``limit`` products, by id."""
-        raise NotImplementedError("04.7: select(Product).order_by(Product.id).limit(limit)")
-
-
-class UnitOfWork:
-    """One Session, one transaction::
-
-        with UnitOfWork(session_factory) as uow:
-            uow.products.add(...)
-            uow.commit()
-
-    ``__enter__`` opens ``self.session`` from the factory and sets ``self.products`` to a
-    ProductRepository on it. ``__exit__`` rolls back whatever was not committed (so forgetting
-    ``commit()`` loses the work instead of half-saving it), closes the session, and lets any
-    exception propagate.
-    """
-
-    products: ProductRepository
-    session: Session
-
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
-        self._session_factory = session_factory
-        self._after_commit: list[Callable[[], None]] = []
-
-    def __enter__(self) -> Self:
-        raise NotImplementedError("04.7: open the session, build the repository, return self")
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        raise NotImplementedError("04.7: roll back what is left and close the session")
-
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Runs ``callback`` once, after the next successful commit; rollback() drops it."""
-        raise NotImplementedError("04.7: remember the callback")
-
-    def commit(self) -> None:
-        """Commits the session, then runs (and forgets) the after-commit callbacks in order."""
-        raise NotImplementedError("04.7: session.commit(), then the callbacks")
-
-    def rollback(self) -> None:
-        """Rolls the session back and drops the pending after-commit callbacks."""
-        raise NotImplementedError("04.7: drop the callbacks, session.rollback()")
-
-
 class ProductCache:
-    """Cache-aside for products in Redis: one JSON string per product, with a TTL.
+    """Race-free cache-aside for products in Redis: one JSON string per product and generation.
 
     ``client`` is a ``redis.Redis`` with ``decode_responses=True``; every key starts with
-    ``prefix``. ValueError (message with "ttl") when ``ttl_seconds`` is not positive.
+    ``prefix``. ValueError (message with "ttl") when ``ttl_seconds`` is not positive (1 is
+    fine). Everything the cache knows lives in Redis, none of it in this object: several
+    processes with a ProductCache on the same prefix share one cache.
     """
 
     def __init__(
         self, client: redis.Redis, prefix: str, ttl_seconds: int = DEFAULT_TTL_SECONDS
     ) -> None:
-        raise NotImplementedError("04.7: check the TTL, keep the client, prefix and ttl_seconds")
+        raise NotImplementedError("04.9: check the TTL, keep the client, prefix and ttl_seconds")
 
-    def key(self, product_id: int) -> str:
-        """The product's key: ``f"{prefix}:product:{product_id}"``."""
-        raise NotImplementedError("04.7: build the key from the prefix")
+    def generation_key(self, product_id: int) -> str:
+        """Where the product's generation counter lives.
+
+        ``f"{prefix}:product:{product_id}:generation"``.
+
+        It has no TTL: if it expired, the count would start again at 0, and an old entry of a
+        generation that comes round again could be served.
+        """
+        raise NotImplementedError("04.9: build the key from the prefix")
+
+    def key(self, product_id: int, generation: int) -> str:
+        """The key of the product's value in a generation.
+
+        ``f"{prefix}:product:{product_id}:g{generation}"``
+        """
+        raise NotImplementedError("04.9: build the key from the prefix")
+
+    def generation(self, product_id: int) -> int:
+        """The product's current generation: the counter's value, 0 while it does not exist."""
+        raise NotImplementedError("04.9: GET the generation key")
 
     def get_or_load(
         self, product_id: int, loader: Callable[[int], ProductView | None]
     ) -> ProductView | None:
         """The cached product; on a miss, ``loader(product_id)``, stored with the TTL.
 
+        Reads the generation first, then the value under ``key(product_id, generation)``; on a
+        miss, stores what the loader returned under that same key, read before the loader ran.
         A None from the loader (no such product) is returned but NOT cached.
         """
-        raise NotImplementedError("04.7: GET; on a miss load, then SET key value EX ttl")
+        raise NotImplementedError(
+            "04.9: generation, GET; on a miss load, then SET key value EX ttl"
+        )
 
     def invalidate(self, product_id: int) -> None:
-        """Deletes the product's cached entry (a no-op when it is not cached)."""
-        raise NotImplementedError("04.7: DEL the key")
+        """Makes every value cached so far unreachable: increments the generation (INCR)."""
+        raise NotImplementedError("04.9: INCR the generation key")
 
 
 class CatalogService:
@@ -184,16 +128,16 @@ class CatalogService:
 
     def create_product(self, sku: str, name: str, price_cents: int) -> ProductView:
         """Adds and commits a product; DuplicateSku / ValueError as ProductRepository.add."""
-        raise NotImplementedError("04.7: a unit of work that adds, commits and returns a view")
+        raise NotImplementedError("04.9: a unit of work that adds, commits and returns a view")
 
     def get_product(self, product_id: int) -> ProductView | None:
-        """The product, served from the cache when it is there; None when it does not exist."""
-        raise NotImplementedError("04.7: cache.get_or_load with a loader that reads the database")
+        """The product, through ``cache.get_or_load``; None when it does not exist."""
+        raise NotImplementedError("04.9: cache.get_or_load with a loader that reads the database")
 
     def change_price(self, product_id: int, price_cents: int) -> ProductView:
-        """Sets a new price and commits; the cached copy is invalidated after the commit.
+        """Sets a new price and commits; the cache is invalidated after the commit.
 
         ProductNotFound for an unknown id; ValueError (message with "negative") for a negative
         price; in both cases nothing changes.
         """
-        raise NotImplementedError("04.7: update in a unit of work, after_commit(invalidate)")
+        raise NotImplementedError("04.9: update in a unit of work, after_commit(invalidate)")

@@ -7,7 +7,16 @@ A page never uses OFFSET. It asks for the rows *after* the last row of the previ
 ``WHERE (price_cents, id) > (last_price, last_id)``: one index seek, however deep the page,
 and rows inserted in front of the cursor cannot push old rows onto the next page.
 
-The cursor handed to clients is opaque: URL-safe base64 of the JSON ``[price_cents, id]``.
+The cursor handed to clients is opaque, and signed so that a client can only hand back a
+cursor this server made (a forged or edited one would let it probe positions, or feed values
+the query was never meant to see)::
+
+    payload   = json.dumps([price_cents, id], separators=(",", ":")).encode()
+    signature = hmac.new(secret, payload, hashlib.sha256).digest()
+    cursor    = urlsafe_b64(payload) + "." + urlsafe_b64(signature)
+
+where ``urlsafe_b64(data)`` is ``base64.urlsafe_b64encode(data).decode("ascii")``. ``secret``
+is the server's private key (from its settings, never from the client).
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ Index("products_price_id", products.c.price_cents, products.c.id)
 
 
 class InvalidCursor(ValueError):
-    """The cursor was not made by encode_cursor (tampered, truncated or garbage)."""
+    """The cursor was not made by encode_cursor with our secret (forged, edited, truncated...)."""
 
 
 @dataclass(frozen=True)
@@ -49,20 +58,24 @@ class Page:
     next_cursor: str | None  # None on the last page
 
 
-def encode_cursor(price_cents: int, product_id: int) -> str:
-    """An opaque, URL-safe token naming the position right after this row."""
-    raise NotImplementedError("04.4: base64.urlsafe_b64encode of json.dumps([price, id])")
+def encode_cursor(price_cents: int, product_id: int, secret: bytes) -> str:
+    """An opaque, URL-safe token naming the position right after this row, signed with
+    ``secret`` as the module docstring shows."""
+    raise NotImplementedError("04.4: base64 of the JSON payload, a dot, base64 of its HMAC")
 
 
-def decode_cursor(cursor: str) -> tuple[int, int]:
-    """The ``(price_cents, id)`` inside a cursor made by encode_cursor.
+def decode_cursor(cursor: str, secret: bytes) -> tuple[int, int]:
+    """The ``(price_cents, id)`` inside a cursor that encode_cursor made with this ``secret``.
 
-    Anything else (not base64, not JSON, not a list of exactly two ints) raises InvalidCursor.
+    Anything else raises InvalidCursor: not base64, no dot, a signature that does not match
+    the payload (a forged or edited cursor, or one signed with another secret: compare with
+    ``hmac.compare_digest``), or a signed payload that is not a list of exactly two ints
+    (``true`` is not an int here).
     """
-    raise NotImplementedError("04.4: decode, validate the shape, raise InvalidCursor on failure")
+    raise NotImplementedError("04.4: split, decode, check the HMAC, then the shape")
 
 
-def fetch_page(conn: Connection, limit: int, after: str | None = None) -> Page:
+def fetch_page(conn: Connection, limit: int, after: str | None = None, *, secret: bytes) -> Page:
     """Up to ``limit`` products in (price_cents, id) order, starting after the cursor.
 
     ``after=None`` is the first page. ``next_cursor`` names the last item of this page, or is
@@ -73,6 +86,6 @@ def fetch_page(conn: Connection, limit: int, after: str | None = None) -> Page:
     raise NotImplementedError("04.4: WHERE tuple_(price, id) > cursor, ORDER BY, LIMIT limit + 1")
 
 
-def iter_products(conn: Connection, page_size: int = 50) -> Iterator[ProductRow]:
+def iter_products(conn: Connection, page_size: int = 50, *, secret: bytes) -> Iterator[ProductRow]:
     """Every product in order, fetched one keyset page at a time."""
     raise NotImplementedError("04.4: call fetch_page until next_cursor is None")

@@ -1,4 +1,4 @@
-"""05.4 Cleanup that survives cancellation (core).
+"""05.6 Cleanup that survives cancellation (core).
 
 A task can be cancelled at any `await`: by `task.cancel()`, by `asyncio.timeout`, or by a
 TaskGroup whose sibling failed. Cancellation arrives as `asyncio.CancelledError` raised at that
@@ -66,7 +66,7 @@ async def connection(pool: ConnectionPool) -> AsyncIterator[Connection]:
     shielded: if the task is cancelled *again* while it is closing, the close still finishes
     (in the background) and the cancellation still propagates.
     """
-    raise NotImplementedError("05.4: connect, yield, close in finally (shielded)")
+    raise NotImplementedError("05.6: connect, yield, close in finally (shielded)")
     yield  # unreachable: the yield makes this an async generator, as asynccontextmanager needs
 
 
@@ -79,7 +79,7 @@ async def process_all(pool: ConnectionPool, items: Iterable[Any], handle: Handle
     asyncio.timeout expires) the connection is closed and CancelledError propagates - it is
     never turned into a result or swallowed.
     """
-    raise NotImplementedError("05.4: handle each item inside `async with connection(pool)`")
+    raise NotImplementedError("05.6: handle each item inside `async with connection(pool)`")
 
 
 async def process_within(
@@ -92,4 +92,4 @@ async def process_within(
     is an expected outcome here). The connection is closed either way. A cancellation from
     outside - not our own deadline - still propagates as CancelledError.
     """
-    raise NotImplementedError("05.4: run the batch under asyncio.timeout, catch TimeoutError")
+    raise NotImplementedError("05.6: run the batch under asyncio.timeout, catch TimeoutError")

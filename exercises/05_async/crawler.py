@@ -1,4 +1,4 @@
-"""05.6 An async crawler of one site, with depth and concurrency limits (core).
+"""05.8 An async crawler of one site, with depth and concurrency limits (core).
 
 A crawler is a breadth-first search whose edges are links: start at one page, fetch it, find
 its links, fetch those, and so on. Done concurrently, it needs the same care as any fan-out:
@@ -33,7 +33,7 @@ def extract_links(html: str, base_url: str) -> list[str]:
     dropped ("/a#top" is the page "/a"); only http and https URLs are kept (no mailto:,
     javascript:, ...); each URL appears once, in order of first appearance.
     """
-    raise NotImplementedError("05.6: collect <a href> with an HTMLParser, resolve and dedupe")
+    raise NotImplementedError("05.8: collect <a href> with an HTMLParser, resolve and dedupe")
 
 
 async def crawl(
@@ -54,7 +54,8 @@ async def crawl(
     - At most `concurrency` requests are in flight at once; each request has `timeout` seconds.
     - Links are read only from 2xx answers whose Content-Type is text/html.
     - A failing page is recorded in `errors` and the crawl goes on.
-    - `max_depth < 0` or `concurrency < 1` is a ValueError.
-    - `client`: an httpx.AsyncClient to use (left open); without one, crawl opens its own.
+    - `max_depth < 0` or `concurrency < 1` is a ValueError (0 and 1 are fine).
+    - `client`: an httpx.AsyncClient to crawl with (left open); without one, crawl opens its
+      own and closes it before returning.
     """
-    raise NotImplementedError("05.6: crawl level by level, gather under a Semaphore")
+    raise NotImplementedError("05.8: crawl level by level, gather under a Semaphore")

@@ -1,4 +1,4 @@
-"""05.2 CPU-bound work on a process pool versus threads (warm-up).
+"""05.3 CPU-bound work on a process pool versus threads (warm-up).
 
 `concurrent.futures` gives threads and processes one interface: an Executor with `submit` and
 `map`. Threads share one interpreter, and CPython's GIL lets only one of them run Python
@@ -27,16 +27,16 @@ def count_primes(limit: int) -> int:
     count_primes(10) == 4 (2, 3, 5, 7); count_primes(0) == count_primes(2) == 0.
     A negative limit is a ValueError.
     """
-    raise NotImplementedError("05.2: count the primes below limit by trial division")
+    raise NotImplementedError("05.3: count the primes below limit by trial division")
 
 
 def make_executor(kind: Workload, max_workers: int) -> Executor:
     """The executor that suits a workload: "cpu" -> a ProcessPoolExecutor (one GIL per worker),
     "io" -> a ThreadPoolExecutor (threads are cheap and waiting releases the GIL).
 
-    An unknown kind, or max_workers < 1, is a ValueError.
+    An unknown kind, or max_workers < 1, is a ValueError (max_workers=1 is fine).
     """
-    raise NotImplementedError("05.2: return a ProcessPoolExecutor or a ThreadPoolExecutor")
+    raise NotImplementedError("05.3: return a ProcessPoolExecutor or a ThreadPoolExecutor")
 
 
 def run_in_pool(
@@ -49,7 +49,7 @@ def run_in_pool(
     raised by fn propagates to the caller. For kind="cpu", fn and the items must be picklable
     (a top-level function, not a lambda or closure).
     """
-    raise NotImplementedError("05.2: map fn over items on make_executor(kind, max_workers)")
+    raise NotImplementedError("05.3: map fn over items on make_executor(kind, max_workers)")
 
 
 async def run_in_pool_async(
@@ -59,4 +59,4 @@ async def run_in_pool_async(
     loop stays free to run other tasks (use loop.run_in_executor). Results in input order; the
     executor is shut down before returning; an exception from fn propagates.
     """
-    raise NotImplementedError("05.2: await loop.run_in_executor(...) futures with gather")
+    raise NotImplementedError("05.3: await loop.run_in_executor(...) futures with gather")

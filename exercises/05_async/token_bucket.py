@@ -1,4 +1,4 @@
-"""05.3 An async token-bucket rate limiter (core).
+"""05.5 An async token-bucket rate limiter (core).
 
 A bucket holds up to `capacity` tokens and refills continuously at `rate` tokens per second.
 Each operation takes a token: bursts up to `capacity` pass at once, and over a long run no
@@ -32,19 +32,19 @@ class TokenBucket:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        raise NotImplementedError("05.3: validate and store the settings, a full bucket, a Lock")
+        raise NotImplementedError("05.5: validate and store the settings, a full bucket, a Lock")
 
     @property
     def tokens(self) -> float:
         """The tokens available now (after refilling for the time passed), never > capacity."""
-        raise NotImplementedError("05.3: refill, then return the tokens")
+        raise NotImplementedError("05.5: refill, then return the tokens")
 
     def try_acquire(self, tokens: float = 1) -> bool:
         """Takes `tokens` now if that many are available and returns True; otherwise takes
         nothing and returns False. Never waits. `tokens <= 0` or `tokens > capacity` is a
         ValueError (such a request could never be served).
         """
-        raise NotImplementedError("05.3: refill, then take the tokens if there are enough")
+        raise NotImplementedError("05.5: refill, then take the tokens if there are enough")
 
     async def acquire(self, tokens: float = 1) -> None:
         """Waits until `tokens` are available, then takes them.
@@ -53,4 +53,4 @@ class TokenBucket:
         Concurrent callers are served first come, first served. If the waiting task is
         cancelled, nothing is taken. Same ValueError rules as try_acquire.
         """
-        raise NotImplementedError("05.3: under the lock, sleep (missing / rate) until it fits")
+        raise NotImplementedError("05.5: under the lock, sleep (missing / rate) until it fits")

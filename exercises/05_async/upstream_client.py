@@ -1,4 +1,4 @@
-"""05.7 The gateway's async HTTP client for upstream services (capstone piece).
+"""05.9 The gateway's async HTTP client for upstream services (capstone piece).
 
 The capstone gateway talks to catalog, orders and notifier over HTTP. Every one of those calls
 needs the same care, so it lives in one small wrapper around `httpx.AsyncClient`:
@@ -56,8 +56,9 @@ class UpstreamClient:
     - `timeout` (seconds, > 0) bounds every request; `max_concurrency` (>= 1) bounds how many
       requests are in flight at once - the others wait for a slot (the wait is not timed).
     - `transport` is passed on to httpx.AsyncClient (tests use httpx.MockTransport).
-    Bad arguments are a ValueError. Use it as `async with UpstreamClient(...) as client:`,
-    or call `await client.aclose()` when done.
+    Bad arguments are a ValueError (`max_concurrency=1` is fine). Use it as
+    `async with UpstreamClient(...) as client:`, or call `await client.aclose()` when done.
+    A request after that raises httpx's RuntimeError ("... the client has been closed").
     """
 
     def __init__(
@@ -69,7 +70,7 @@ class UpstreamClient:
         max_concurrency: int = 10,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        raise NotImplementedError("05.7: validate, create an httpx.AsyncClient and a Semaphore")
+        raise NotImplementedError("05.9: validate, create an httpx.AsyncClient and a Semaphore")
 
     async def __aenter__(self) -> Self:
         return self
@@ -84,7 +85,7 @@ class UpstreamClient:
 
     async def aclose(self) -> None:
         """Closes the underlying httpx client and its connections."""
-        raise NotImplementedError("05.7: close the httpx client")
+        raise NotImplementedError("05.9: close the httpx client")
 
     async def request(
         self,
@@ -103,12 +104,12 @@ class UpstreamClient:
           the message); no answer within `timeout` raises UpstreamTimeout; any other transport
           failure raises UpstreamUnavailable. The httpx exception is the `__cause__`.
         """
-        raise NotImplementedError("05.7: send with X-Request-ID, map failures to Upstream*")
+        raise NotImplementedError("05.9: send with X-Request-ID, map failures to Upstream*")
 
     async def get_json(self, path: str, *, params: dict[str, Any] | None = None) -> Any:
         """GET `path` and return the decoded JSON body (same errors as request)."""
-        raise NotImplementedError("05.7: request('GET', ...) and decode the JSON")
+        raise NotImplementedError("05.9: request('GET', ...) and decode the JSON")
 
     async def post_json(self, path: str, body: Any) -> Any:
         """POST `body` as JSON to `path` and return the decoded JSON answer (same errors)."""
-        raise NotImplementedError("05.7: request('POST', ..., json=body) and decode the JSON")
+        raise NotImplementedError("05.9: request('POST', ..., json=body) and decode the JSON")

@@ -1,4 +1,4 @@
-"""05.4 Cleanup that survives cancellation (core).
+"""05.6 Cleanup that survives cancellation (core).
 
 A task can be cancelled at any `await`: by `task.cancel()`, by `asyncio.timeout`, or by a
 TaskGroup whose sibling failed. Cancellation arrives as `asyncio.CancelledError` raised at that

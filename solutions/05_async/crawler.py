@@ -1,4 +1,4 @@
-"""05.6 An async crawler of one site, with depth and concurrency limits (core).
+"""05.8 An async crawler of one site, with depth and concurrency limits (core).
 
 A crawler is a breadth-first search whose edges are links: start at one page, fetch it, find
 its links, fetch those, and so on. Done concurrently, it needs the same care as any fan-out:
@@ -76,8 +76,9 @@ async def crawl(
     - At most `concurrency` requests are in flight at once; each request has `timeout` seconds.
     - Links are read only from 2xx answers whose Content-Type is text/html.
     - A failing page is recorded in `errors` and the crawl goes on.
-    - `max_depth < 0` or `concurrency < 1` is a ValueError.
-    - `client`: an httpx.AsyncClient to use (left open); without one, crawl opens its own.
+    - `max_depth < 0` or `concurrency < 1` is a ValueError (0 and 1 are fine).
+    - `client`: an httpx.AsyncClient to crawl with (left open); without one, crawl opens its
+      own and closes it before returning.
     """
     if max_depth < 0:
         raise ValueError(f"max_depth must not be negative, got {max_depth}")

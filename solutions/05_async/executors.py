@@ -1,4 +1,4 @@
-"""05.2 CPU-bound work on a process pool versus threads (warm-up).
+"""05.3 CPU-bound work on a process pool versus threads (warm-up).
 
 `concurrent.futures` gives threads and processes one interface: an Executor with `submit` and
 `map`. Threads share one interpreter, and CPython's GIL lets only one of them run Python
@@ -41,7 +41,7 @@ def make_executor(kind: Workload, max_workers: int) -> Executor:
     """The executor that suits a workload: "cpu" -> a ProcessPoolExecutor (one GIL per worker),
     "io" -> a ThreadPoolExecutor (threads are cheap and waiting releases the GIL).
 
-    An unknown kind, or max_workers < 1, is a ValueError.
+    An unknown kind, or max_workers < 1, is a ValueError (max_workers=1 is fine).
     """
     if max_workers < 1:
         raise ValueError(f"max_workers must be at least 1, got {max_workers}")

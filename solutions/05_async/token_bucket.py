@@ -1,4 +1,4 @@
-"""05.3 An async token-bucket rate limiter (core).
+"""05.5 An async token-bucket rate limiter (core).
 
 A bucket holds up to `capacity` tokens and refills continuously at `rate` tokens per second.
 Each operation takes a token: bursts up to `capacity` pass at once, and over a long run no

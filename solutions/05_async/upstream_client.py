@@ -1,4 +1,4 @@
-"""05.7 The gateway's async HTTP client for upstream services (capstone piece).
+"""05.9 The gateway's async HTTP client for upstream services (capstone piece).
 
 The capstone gateway talks to catalog, orders and notifier over HTTP. Every one of those calls
 needs the same care, so it lives in one small wrapper around `httpx.AsyncClient`:

@@ -1,6 +1,9 @@
-"""04.7 (capstone piece) — repository, unit of work, and a cache-aside product store."""
+"""04.9 (capstone piece) — a race-free cache-aside product store."""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine, select
@@ -10,177 +13,141 @@ from journey.pytest_plugin import RedisSpace
 from journey.targets import load
 
 store = load(__file__, "catalog_store")
+uow_module = load(__file__, "unit_of_work")
 View = store.ProductView
+MUG = View(id=7, sku="SKU-7", name="Mug", price_cents=1200)
+NEW_MUG = View(id=7, sku="SKU-7", name="Mug", price_cents=990)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    store.Base.metadata.create_all(engine)
+    uow_module.Base.metadata.create_all(engine)
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def skus(engine: Engine) -> list[str]:
-    with Session(engine) as session:
-        return list(session.scalars(select(store.Product.sku).order_by(store.Product.sku)))
+def cache_in(redis_space: RedisSpace, ttl_seconds: int = 60):
+    return store.ProductCache(redis_space.client, redis_space.key("catalog"), ttl_seconds)
 
 
-# -- unit of work and repository ----------------------------------------------------------
+def loader_of(*answers: View | None) -> tuple[Callable[[int], View | None], list[int]]:
+    """A loader that answers the given views in turn and records each call."""
+    calls: list[int] = []
+    pending = list(answers)
+
+    def load_product(product_id: int) -> View | None:
+        calls.append(product_id)
+        return pending.pop(0) if len(pending) > 1 else pending[0]
+
+    return load_product, calls
 
 
-def test_commit_makes_the_work_visible(engine: Engine) -> None:
-    factory = session_factory(engine)
-    with store.UnitOfWork(factory) as uow:
-        product = uow.products.add("SKU-1", "Mug", 1200)
-        uow.commit()
-    assert skus(engine) == ["SKU-1"], "after commit() another session sees the product"
-    with store.UnitOfWork(factory) as uow:
-        found = uow.products.get(product.id)
-        assert found is not None, "the repository finds it by id"
-        assert found.name == "Mug"
-        assert uow.products.get(product.id + 999) is None
-
-
-def test_leaving_without_commit_rolls_back(engine: Engine) -> None:
-    factory = session_factory(engine)
-    with store.UnitOfWork(factory) as uow:
-        uow.products.add("SKU-1", "Mug", 1200)
-        uow.session.flush()  # even flushed rows are only part of the open transaction
-    assert skus(engine) == [], "a unit of work that is not committed leaves nothing behind"
-
-
-def test_an_exception_rolls_back_and_propagates(engine: Engine) -> None:
-    factory = session_factory(engine)
-
-    def fail_half_way() -> None:
-        with store.UnitOfWork(factory) as uow:
-            uow.products.add("SKU-1", "Mug", 1200)
-            raise RuntimeError("boom")
-
-    with pytest.raises(RuntimeError, match="boom"):
-        fail_half_way()
-    assert skus(engine) == [], "an error inside the block rolls the work back"
-
-
-def test_after_commit_callbacks_run_only_after_a_commit(engine: Engine) -> None:
-    factory = session_factory(engine)
-    seen_by_others: list[list[str]] = []
-    with store.UnitOfWork(factory) as uow:
-        uow.products.add("SKU-1", "Mug", 1200)
-        uow.after_commit(lambda: seen_by_others.append(skus(engine)))
-        assert seen_by_others == [], "a callback waits for the commit"
-        uow.commit()
-    assert seen_by_others == [["SKU-1"]], (
-        "after-commit callbacks run once, when the data is already visible to other sessions"
-    )
-    ran: list[str] = []
-    with store.UnitOfWork(factory) as uow:
-        uow.after_commit(lambda: ran.append("rolled back"))
-        uow.rollback()
-        uow.commit()
-    assert ran == [], "rollback() drops the callbacks registered before it"
-    with store.UnitOfWork(factory) as uow:
-        uow.after_commit(lambda: ran.append("never committed"))
-    assert ran == [], "leaving without commit never runs the callbacks"
-
-
-def test_a_duplicate_sku_does_not_spoil_the_unit_of_work(engine: Engine) -> None:
-    factory = session_factory(engine)
-    with store.UnitOfWork(factory) as uow:
-        uow.products.add("SKU-1", "Mug", 1200)
-        with pytest.raises(store.DuplicateSku):
-            uow.products.add("SKU-1", "Another mug", 900)
-        uow.products.add("SKU-2", "Plate", 1500)
-        uow.commit()
-    assert skus(engine) == ["SKU-1", "SKU-2"], (
-        "the refused duplicate is undone alone (a SAVEPOINT), the rest of the work commits"
-    )
-
-
-def test_a_negative_price_is_refused(engine: Engine) -> None:
-    factory = session_factory(engine)
-    with store.UnitOfWork(factory) as uow, pytest.raises(ValueError, match="negative"):
-        uow.products.add("SKU-1", "Mug", -1)
-
-
-def test_list_all_orders_by_id_and_limits(engine: Engine) -> None:
-    factory = session_factory(engine)
-    with store.UnitOfWork(factory) as uow:
-        for n in range(5):
-            uow.products.add(f"SKU-{n}", f"Item {n}", 100 * n)
-        uow.commit()
-    with store.UnitOfWork(factory) as uow:
-        listed = uow.products.list_all(limit=3)
-        assert [p.sku for p in listed] == ["SKU-0", "SKU-1", "SKU-2"]
-
-
-# -- cache-aside --------------------------------------------------------------------------
+# -- the cache ----------------------------------------------------------------------------
 
 
 def test_cache_aside_loads_once_and_sets_a_ttl(redis_space: RedisSpace) -> None:
-    cache = store.ProductCache(redis_space.client, redis_space.key("catalog"), ttl_seconds=60)
-    calls: list[int] = []
-    mug = View(id=7, sku="SKU-7", name="Mug", price_cents=1200)
-
-    def loader(product_id: int) -> View | None:
-        calls.append(product_id)
-        return mug
-
-    assert cache.get_or_load(7, loader) == mug, "a miss returns what the loader found"
-    assert cache.get_or_load(7, loader) == mug, "a hit returns the cached value"
+    cache = cache_in(redis_space, ttl_seconds=60)
+    loader, calls = loader_of(MUG)
+    assert cache.get_or_load(7, loader) == MUG, "a miss returns what the loader found"
+    assert cache.get_or_load(7, loader) == MUG, "a hit returns the cached value"
     assert calls == [7], "the loader runs on the first read only; the second is a cache hit"
-    key = cache.key(7)
-    assert key.startswith(redis_space.key("catalog")), "keys live under the given prefix"
-    assert View.from_json(redis_space.client.get(key)) == mug, "the value is stored as JSON"
+    assert cache.generation(7) == 0, "a product never invalidated is in generation 0"
+    key = cache.key(7, 0)
+    assert key == f"{redis_space.key('catalog')}:product:7:g0"
+    assert View.from_json(redis_space.client.get(key)) == MUG, "the value is stored as JSON"
     ttl = redis_space.client.ttl(key)
     assert 0 < ttl <= 60, f"a cached entry must expire (TTL {ttl}): set it with ex=ttl_seconds"
 
 
 def test_missing_products_are_not_cached(redis_space: RedisSpace) -> None:
-    cache = store.ProductCache(redis_space.client, redis_space.key("catalog"))
-    calls: list[int] = []
-
-    def loader(product_id: int) -> View | None:
-        calls.append(product_id)
-        return None
-
+    cache = cache_in(redis_space)
+    loader, calls = loader_of(None)
     assert cache.get_or_load(1, loader) is None
     assert cache.get_or_load(1, loader) is None
     assert calls == [1, 1], "a None from the loader is not cached: the product may appear later"
-    assert redis_space.client.exists(cache.key(1)) == 0
+    assert redis_space.client.exists(cache.key(1, 0)) == 0
 
 
-def test_invalidate_forces_the_next_read_to_load(redis_space: RedisSpace) -> None:
-    cache = store.ProductCache(redis_space.client, redis_space.key("catalog"))
-    versions = iter([View(1, "S", "Old", 100), View(1, "S", "New", 200)])
-    assert cache.get_or_load(1, lambda _: next(versions)).name == "Old"
-    cache.invalidate(1)
-    assert redis_space.client.exists(cache.key(1)) == 0, "invalidate deletes the key"
-    assert cache.get_or_load(1, lambda _: next(versions)).name == "New"
+def test_invalidate_bumps_the_generation_and_the_next_read_loads(redis_space: RedisSpace) -> None:
+    cache = cache_in(redis_space)
+    loader, calls = loader_of(MUG, NEW_MUG)
+    assert cache.get_or_load(7, loader) == MUG
+    cache.invalidate(7)
+    assert cache.generation(7) == 1, "invalidate increments the product's generation"
+    assert redis_space.client.get(cache.generation_key(7)) == "1", (
+        "the generation is a counter in Redis, at generation_key(product_id)"
+    )
+    assert redis_space.client.ttl(cache.generation_key(7)) == -1, "the counter has no TTL"
+    assert cache.get_or_load(7, loader) == NEW_MUG, "after invalidate, the next read loads"
+    assert calls == [7, 7]
+    assert cache.get_or_load(7, loader) == NEW_MUG, "... and caches what it loaded"
+    assert calls == [7, 7]
+    cache.invalidate(8)
+    assert cache.generation(7) == 1, "each product has its own generation"
 
 
-def test_a_ttl_must_be_positive(redis_space: RedisSpace) -> None:
+def test_a_read_that_loaded_the_old_row_does_not_outlive_the_write(
+    redis_space: RedisSpace,
+) -> None:
+    cache = cache_in(redis_space)
+    calls: list[int] = []
+
+    def slow_reader(product_id: int) -> View:
+        calls.append(product_id)
+        if len(calls) == 1:
+            # This reader has just read the OLD row from the database. Before it stores it,
+            # a writer commits a new price and invalidates the cache.
+            cache.invalidate(product_id)
+            return MUG
+        return NEW_MUG
+
+    assert cache.get_or_load(7, slow_reader) == MUG, "the slow reader itself got the old row"
+    got = cache.get_or_load(7, slow_reader)
+    assert got == NEW_MUG, (
+        f"a read after the write got {got}: the slow reader stored the old row AFTER the "
+        "invalidation. Read the generation BEFORE calling the loader, and store under the key of "
+        "that generation: a value loaded before a write then lands where nobody reads"
+    )
+
+
+def test_every_process_shares_the_generation(redis_space: RedisSpace) -> None:
+    here = cache_in(redis_space)
+    elsewhere = cache_in(redis_space)  # another instance of the service, on the same Redis
+    loader, _ = loader_of(MUG, NEW_MUG)
+    assert here.get_or_load(7, loader) == MUG
+    elsewhere.invalidate(7)
+    assert here.get_or_load(7, loader) == NEW_MUG, (
+        "an invalidation by another ProductCache on the same prefix must reach this one: keep "
+        "the generation in Redis, never in the object"
+    )
+
+
+def test_the_ttl_must_be_positive(redis_space: RedisSpace) -> None:
     with pytest.raises(ValueError, match="ttl"):
-        store.ProductCache(redis_space.client, redis_space.key("catalog"), ttl_seconds=0)
+        cache_in(redis_space, ttl_seconds=0)
+    cache = cache_in(redis_space, ttl_seconds=1)
+    loader, _ = loader_of(MUG)
+    cache.get_or_load(7, loader)
+    assert redis_space.client.ttl(cache.key(7, 0)) == 1, "ttl_seconds=1 is the smallest valid TTL"
 
 
 # -- the catalog service ------------------------------------------------------------------
 
 
 def test_reads_are_served_from_the_cache(engine: Engine, redis_space: RedisSpace) -> None:
-    cache = store.ProductCache(redis_space.client, redis_space.key("catalog"), ttl_seconds=30)
+    cache = cache_in(redis_space, ttl_seconds=30)
     service = store.CatalogService(session_factory(engine), cache)
     created = service.create_product("SKU-1", "Mug", 1200)
     assert created == View(created.id, "SKU-1", "Mug", 1200)
     assert service.get_product(created.id) == created
     # change the row behind the service's back: a cached read must not see it
     with Session(engine) as session, session.begin():
-        session.get(store.Product, created.id).name = "Changed directly"
+        session.get(uow_module.Product, created.id).name = "Changed directly"
     assert service.get_product(created.id) == created, "the second read comes from Redis"
-    assert 0 < redis_space.client.ttl(cache.key(created.id)) <= 30
+    assert 0 < redis_space.client.ttl(cache.key(created.id, 0)) <= 30
     assert service.get_product(created.id + 999) is None, "an unknown product is None"
 
 
 def test_a_write_invalidates_the_cached_product(engine: Engine, redis_space: RedisSpace) -> None:
-    cache = store.ProductCache(redis_space.client, redis_space.key("catalog"))
+    cache = cache_in(redis_space)
     service = store.CatalogService(session_factory(engine), cache)
     created = service.create_product("SKU-1", "Mug", 1200)
     service.get_product(created.id)  # now cached
@@ -223,10 +190,52 @@ def test_invalidation_waits_for_the_commit(engine: Engine, redis_space: RedisSpa
     )
 
 
+def test_a_slow_reader_and_a_writer_in_two_threads(engine: Engine, redis_space: RedisSpace) -> None:
+    factory = session_factory(engine)
+    loaded, stored = threading.Event(), threading.Event()
+    go_on = threading.Event()
+
+    class PausingCache(store.ProductCache):
+        """Holds the first reader between its database read and its cache write."""
+
+        def get_or_load(self, product_id, loader):
+            def paused(pid: int):
+                view = loader(pid)  # the real database read
+                if not loaded.is_set():
+                    loaded.set()
+                    go_on.wait(timeout=10)  # ... and a slow way back to Redis
+                return view
+
+            try:
+                return super().get_or_load(product_id, paused)
+            finally:
+                stored.set()
+
+    cache = PausingCache(redis_space.client, redis_space.key("catalog"))
+    service = store.CatalogService(factory, cache)
+    created = service.create_product("SKU-1", "Mug", 1200)
+    reader = threading.Thread(target=service.get_product, args=(created.id,))
+    reader.start()
+    try:
+        assert loaded.wait(timeout=10), "the reader should load the product from the database"
+        service.change_price(created.id, 999)  # commits, then invalidates
+    finally:
+        go_on.set()
+        reader.join(timeout=10)
+    assert stored.is_set()
+    got = service.get_product(created.id)
+    assert got is not None
+    assert got.price_cents == 999, (
+        f"after the write, the cache serves the old price {got.price_cents}: a reader that had "
+        "loaded the old row stored it after the invalidation (delete-after-commit races with "
+        "it). Key the cache by a generation read before loading"
+    )
+
+
 def test_create_product_refuses_a_duplicate_sku(engine: Engine, redis_space: RedisSpace) -> None:
-    cache = store.ProductCache(redis_space.client, redis_space.key("catalog"))
-    service = store.CatalogService(session_factory(engine), cache)
+    service = store.CatalogService(session_factory(engine), cache_in(redis_space))
     service.create_product("SKU-1", "Mug", 1200)
     with pytest.raises(store.DuplicateSku):
         service.create_product("SKU-1", "Mug again", 1300)
-    assert skus(engine) == ["SKU-1"]
+    with Session(engine) as session:
+        assert session.scalars(select(uow_module.Product.name)).all() == ["Mug"]

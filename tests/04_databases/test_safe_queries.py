@@ -121,7 +121,9 @@ def test_search_by_name_ignores_case_and_treats_wildcards_literally(
 ) -> None:
     ids = seed(pg_conn)
     names = [u.name for u in safe_queries.search_by_name(pg_conn, "a")]
-    assert names == ["Ada", "Alan", "snake_case"], "search is a case-insensitive 'contains'"
+    assert names == ["Ada", "Alan", "snake_case"], "search is a 'contains' match"
+    shouted = [u.name for u in safe_queries.search_by_name(pg_conn, "AL")]
+    assert shouted == ["Alan"], "search ignores case: 'AL' finds 'Alan' (ILIKE, not LIKE)"
     percent = safe_queries.search_by_name(pg_conn, "%")
     assert [u.id for u in percent] == [ids["100% Bob"]], "'%' matches a literal percent sign only"
     underscore = safe_queries.search_by_name(pg_conn, "_")
@@ -142,6 +144,30 @@ def test_list_users_sorts_by_an_allowed_column(pg_conn: psycopg.Connection) -> N
     by_email_desc = [u.email for u in safe_queries.list_users(pg_conn, "email", descending=True)]
     assert by_email_desc == sorted(by_email_desc, reverse=True), "descending=True reverses it"
     assert len(safe_queries.list_users(pg_conn, "id", limit=2)) == 2, "limit caps the rows"
+
+
+def test_ties_are_broken_by_id_in_the_same_direction(pg_conn: psycopg.Connection) -> None:
+    seed(pg_conn)
+    first = safe_queries.add_user(pg_conn, "Sam", "sam1@example.com")
+    second = safe_queries.add_user(pg_conn, "Sam", "sam2@example.com")
+    ascending = [u.id for u in safe_queries.list_users(pg_conn, "name") if u.name == "Sam"]
+    assert ascending == [first, second], "two users with the same name: the smaller id first"
+    descending = [
+        u.id for u in safe_queries.list_users(pg_conn, "name", descending=True) if u.name == "Sam"
+    ]
+    assert descending == [second, first], (
+        "descending=True reverses the tie-break too: ORDER BY name DESC, id DESC"
+    )
+
+
+@pytest.mark.parametrize("limit", [1, 1000])
+def test_the_smallest_and_largest_limits_are_allowed(
+    pg_conn: psycopg.Connection, limit: int
+) -> None:
+    seed(pg_conn)
+    assert len(safe_queries.list_users(pg_conn, limit=limit)) == min(limit, 5), (
+        f"limit={limit} is allowed: 1 <= limit <= MAX_LIMIT ({safe_queries.MAX_LIMIT})"
+    )
 
 
 @pytest.mark.parametrize(

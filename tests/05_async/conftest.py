@@ -111,6 +111,36 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     yield
 
 
+class Opened:
+    """Every instance of a client class created while a test runs (see ``track_clients``)."""
+
+    def __init__(self) -> None:
+        self.clients: list[object] = []
+
+    def unclosed(self) -> list[object]:
+        """The tracked clients still open: httpx's ``is_closed`` or aiohttp's ``closed``."""
+        return [c for c in self.clients if not getattr(c, "is_closed", getattr(c, "closed", True))]
+
+
+@pytest.fixture
+def track_clients(monkeypatch: pytest.MonkeyPatch) -> Callable[[type], Opened]:
+    """``opened = track_clients(httpx.AsyncClient)`` records every instance the code under test
+    creates (however it imported the class), so a test can check they were all closed."""
+
+    def track(cls: type) -> Opened:
+        opened = Opened()
+        original = cls.__init__
+
+        def recording_init(self: object, *args: object, **kwargs: object) -> None:
+            original(self, *args, **kwargs)
+            opened.clients.append(self)
+
+        monkeypatch.setattr(cls, "__init__", recording_init)
+        return opened
+
+    return track
+
+
 @pytest.fixture
 def serve() -> Callable[..., AbstractAsyncContextManager[str]]:
     return _serve

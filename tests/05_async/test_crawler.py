@@ -1,4 +1,4 @@
-"""05.6 crawl: breadth-first over one local site, with depth and concurrency limits."""
+"""05.8 crawl: breadth-first over one local site, with depth and concurrency limits."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def _site(pages: dict[str, str], gauge, seen: Counter, hosts: set[str]):
             return web.Response(text=pages["/"], content_type="text/html")
         async with gauge.held():
             if request.path == "/data.json":
-                return web.json_response({"links": ["/never"]})
+                # JSON that happens to hold HTML: its "link" is data, not a page to follow
+                return web.json_response({"html": "<a href='/never'>never</a>"})
             if request.path not in pages:
                 return web.Response(status=404, text="not here")
             return web.Response(text=pages[request.path], content_type="text/html")
@@ -142,6 +143,57 @@ def test_concurrency_reaches_the_limit_and_never_exceeds_it(serve, gauge) -> Non
     assert g.peak == 3, (
         f"pages of one level should be fetched concurrently (up to 3), the peak was {g.peak}"
     )
+
+
+def test_concurrency_one_fetches_one_page_at_a_time(serve, gauge) -> None:
+    pages = {"/": _links("/a", "/b", "/c")} | {p: _links() for p in ("/a", "/b", "/c")}
+
+    async def main():
+        g = gauge()
+        async with serve(_site(pages, g, Counter(), set())) as base:
+            result = await crawler.crawl(f"{base}/", max_depth=1, concurrency=1, timeout=5)
+        return g, result
+
+    g, result = asyncio.run(main())
+    assert len(result.pages) == 4, "concurrency=1 is allowed: the whole site, one at a time"
+    assert g.peak == 1, f"concurrency=1 allows one request in flight, the server saw {g.peak}"
+
+
+def test_a_client_passed_in_is_used_and_left_open(serve, gauge) -> None:
+    import httpx
+
+    pages = {"/": _links("/a"), "/a": _links()}
+
+    async def main():
+        async with (
+            serve(_site(pages, gauge(), Counter(), set())) as base,
+            httpx.AsyncClient() as client,
+        ):
+            result = await crawler.crawl(f"{base}/", max_depth=1, client=client)
+            return base, result, client.is_closed
+
+    base, result, closed = asyncio.run(main())
+    assert result.pages == {f"{base}/": 0, f"{base}/a": 1}, (
+        "with a client passed in, crawl uses it and returns what it found"
+    )
+    assert not closed, "a client passed in belongs to the caller: crawl must not close it"
+
+
+def test_its_own_client_is_closed(serve, gauge, track_clients) -> None:
+    import httpx
+
+    opened = track_clients(httpx.AsyncClient)
+    pages = {"/": _links("/a"), "/a": _links()}
+
+    async def main():
+        async with serve(_site(pages, gauge(), Counter(), set())) as base:
+            result = await crawler.crawl(f"{base}/", max_depth=1)
+            return result, opened.unclosed()
+
+    result, unclosed = asyncio.run(main())
+    assert len(result.pages) == 2
+    assert opened.clients, "without a client passed in, crawl opens its own"
+    assert not unclosed, "crawl's own client is closed before it returns (async with)"
 
 
 def test_a_hung_page_times_out_and_the_crawl_goes_on(serve, gauge) -> None:

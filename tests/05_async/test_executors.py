@@ -1,4 +1,4 @@
-"""05.2 executors: processes for CPU-bound work, threads for I/O-bound work, results in order."""
+"""05.3 executors: processes for CPU-bound work, threads for I/O-bound work, results in order."""
 
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ def test_make_executor_picks_processes_for_cpu_and_threads_for_io() -> None:
     finally:
         cpu.shutdown()
         io.shutdown()
+    single = executors.make_executor("io", 1)
+    single.shutdown()
+    assert single._max_workers == 1, "max_workers=1 is the smallest valid pool"
 
 
 @pytest.mark.parametrize(("kind", "workers"), [("gpu", 2), ("", 2), ("io", 0), ("cpu", -1)])
@@ -82,8 +85,9 @@ def test_io_work_runs_on_threads_and_keeps_input_order_when_finishing_in_reverse
 
 
 def test_an_exception_in_the_work_reaches_the_caller() -> None:
-    with pytest.raises(ValueError, match="invalid literal"):
+    with pytest.raises(ValueError) as raised:  # noqa: PT011 - its message is checked below
         executors.run_in_pool(int, ["1", "two", "3"], kind="io")
+    assert "'two'" in str(raised.value), "the error raised by fn('two') reaches the caller"
 
 
 def test_async_version_keeps_the_event_loop_free() -> None:
@@ -115,3 +119,16 @@ def test_async_version_uses_processes_for_cpu() -> None:
     )
     assert len(pids) == 3
     assert os.getpid() not in pids, 'kind="cpu" runs in worker processes'
+
+
+def test_async_version_shuts_its_executor_down(track_clients) -> None:
+    made = track_clients(ThreadPoolExecutor)
+    results = asyncio.run(
+        executors.run_in_pool_async(operator.neg, [1, 2, 3], kind="io", max_workers=2)
+    )
+    assert results == [-1, -2, -3]
+    assert made.clients, 'kind="io" makes a ThreadPoolExecutor'
+    assert all(executor._shutdown for executor in made.clients), (
+        "the executor is shut down before run_in_pool_async returns (executor.shutdown, "
+        "in a finally): its worker threads must not be left behind"
+    )

@@ -1,4 +1,5 @@
-"""05.1 fetch_all: a concurrency limit, per-request timeouts, and failures as results."""
+"""05.1 fetch_all (httpx) and fetch_all_aiohttp: a concurrency limit, per-request timeouts,
+and failures as results. Every test runs against both; its id says which."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ import pytest
 from journey.targets import load
 
 fetch_many = load(__file__, "fetch_many")
+
+FLAVOURS = ["httpx", "aiohttp"]
+
+
+def _fetch(flavour: str):
+    return fetch_many.fetch_all if flavour == "httpx" else fetch_many.fetch_all_aiohttp
 
 
 def _app(gauge, delay: float = 0.0):
@@ -35,12 +42,13 @@ def _app(gauge, delay: float = 0.0):
     return app
 
 
-def test_results_come_back_in_input_order(serve, gauge) -> None:
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_results_come_back_in_input_order(serve, gauge, flavour: str) -> None:
     async def main() -> list:
         g = gauge()
         async with serve(_app(g)) as base:
             urls = [f"{base}/n/{n}" for n in range(8)]
-            return await fetch_many.fetch_all(urls, limit=4, timeout=5)
+            return await _fetch(flavour)(urls, limit=4, timeout=5)
 
     results = asyncio.run(main())
     assert [r.body for r in results] == [f"page {n}" for n in range(8)], (
@@ -52,32 +60,40 @@ def test_results_come_back_in_input_order(serve, gauge) -> None:
     )
 
 
-def test_concurrency_reaches_the_limit_and_never_exceeds_it(serve, gauge) -> None:
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@pytest.mark.parametrize("limit", [1, 3])
+def test_concurrency_reaches_the_limit_and_never_exceeds_it(
+    serve, gauge, flavour: str, limit: int
+) -> None:
     async def main():
-        # The server holds the first requests until 3 are in flight at once.
-        g = gauge(gate=3)
+        # The server holds the first requests until `limit` are in flight at once.
+        g = gauge(gate=limit)
         async with serve(_app(g)) as base:
             urls = [f"{base}/n/{n}" for n in range(12)]
-            results = await fetch_many.fetch_all(urls, limit=3, timeout=5)
+            results = await _fetch(flavour)(urls, limit=limit, timeout=5)
         return g, results
 
     g, results = asyncio.run(main())
     assert g.total == 12, f"every URL is requested exactly once, the server saw {g.total}"
-    assert g.peak <= 3, f"limit=3 allows at most 3 requests in flight, the server saw {g.peak}"
-    assert g.peak == 3, (
-        f"the requests should overlap up to the limit (3 at once), the peak was only {g.peak}: "
-        "start them concurrently (gather or a TaskGroup), and let the semaphore hold back the rest"
+    assert g.peak <= limit, (
+        f"limit={limit} allows at most {limit} requests in flight, the server saw {g.peak}"
+    )
+    assert g.peak == limit, (
+        f"the requests should overlap up to the limit ({limit} at once), the peak was only "
+        f"{g.peak}: start them concurrently (gather or a TaskGroup), and let the semaphore hold "
+        "back the rest"
     )
     assert all(r.ok for r in results)
 
 
-def test_a_hung_request_times_out_without_failing_the_batch(serve, gauge) -> None:
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_a_hung_request_times_out_without_failing_the_batch(serve, gauge, flavour: str) -> None:
     async def main():
         g = gauge()
         async with serve(_app(g), release=g.release) as base:
             urls = [f"{base}/hang", f"{base}/n/1", f"{base}/hang", f"{base}/n/2"]
             started = time.perf_counter()
-            results = await fetch_many.fetch_all(urls, limit=4, timeout=0.3)
+            results = await _fetch(flavour)(urls, limit=4, timeout=0.3)
             return results, time.perf_counter() - started
 
     results, elapsed = asyncio.run(main())
@@ -90,11 +106,14 @@ def test_a_hung_request_times_out_without_failing_the_batch(serve, gauge) -> Non
     assert elapsed < 3, f"with timeout=0.3 the batch should end quickly, it took {elapsed:.1f}s"
 
 
-def test_http_errors_and_refused_connections_are_results(serve, gauge, closed_port) -> None:
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_http_errors_and_refused_connections_are_results(
+    serve, gauge, closed_port, flavour: str
+) -> None:
     async def main():
         async with serve(_app(gauge())) as base:
             urls = [f"{base}/status/500", f"{base}/status/404", f"http://127.0.0.1:{closed_port}/x"]
-            return await fetch_many.fetch_all(urls, limit=2, timeout=5)
+            return await _fetch(flavour)(urls, limit=2, timeout=5)
 
     server_error, missing, refused = asyncio.run(main())
     assert (server_error.status, server_error.error) == (500, None), (
@@ -109,13 +128,41 @@ def test_http_errors_and_refused_connections_are_results(serve, gauge, closed_po
     )
 
 
-def test_waiting_for_a_slot_does_not_count_against_the_timeout(serve, gauge) -> None:
+BAD_URLS = ["http://127.0.0.1:99999/", "not a url", "ftp://127.0.0.1/file", "http://"]
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_urls_that_cannot_be_fetched_are_results(serve, gauge, flavour: str) -> None:
+    async def main():
+        async with serve(_app(gauge())) as base:
+            urls = [f"{base}/n/1", *BAD_URLS, f"{base}/n/2"]
+            return await _fetch(flavour)(urls, timeout=5)
+
+    try:
+        before, *bad, after = asyncio.run(main())
+    except BaseException as error:
+        raise AssertionError(
+            f"one of {BAD_URLS} crashed the whole batch with {error!r}: a bad URL must become "
+            "its own result (error starting with INVALID_URL) while the others are fetched"
+        ) from error
+    assert (before.body, after.body) == ("page 1", "page 2"), "the other URLs are fetched"
+    for url, result in zip(BAD_URLS, bad, strict=True):
+        assert result.status is None
+        assert result.error is not None, f"{url!r} is an error result"
+        assert result.error.startswith(fetch_many.INVALID_URL), (
+            f"{url!r} cannot be fetched at all: its error starts with INVALID_URL, got "
+            f"{result.error!r}"
+        )
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_waiting_for_a_slot_does_not_count_against_the_timeout(serve, gauge, flavour: str) -> None:
     async def main():
         g = gauge()
         # Each request takes ~0.05 s; with limit=1 the last one waits ~0.45 s for its turn.
         async with serve(_app(g, delay=0.05)) as base:
             urls = [f"{base}/n/{n}" for n in range(10)]
-            return g, await fetch_many.fetch_all(urls, limit=1, timeout=0.3)
+            return g, await _fetch(flavour)(urls, limit=1, timeout=0.3)
 
     g, results = asyncio.run(main())
     assert g.peak == 1, "limit=1 means one request at a time"
@@ -125,7 +172,7 @@ def test_waiting_for_a_slot_does_not_count_against_the_timeout(serve, gauge) -> 
     )
 
 
-def test_a_shared_client_is_left_open(serve, gauge) -> None:
+def test_a_shared_httpx_client_is_left_open(serve, gauge) -> None:
     import httpx
 
     async def main():
@@ -138,11 +185,51 @@ def test_a_shared_client_is_left_open(serve, gauge) -> None:
     assert not closed, "a client passed in belongs to the caller: fetch_all must not close it"
 
 
+def test_a_shared_aiohttp_session_is_left_open(serve, gauge) -> None:
+    import aiohttp
+
+    async def main():
+        async with serve(_app(gauge())) as base, aiohttp.ClientSession() as session:
+            results = await fetch_many.fetch_all_aiohttp(
+                [f"{base}/n/7"], limit=1, timeout=5, session=session
+            )
+            return results, session.closed
+
+    results, closed = asyncio.run(main())
+    assert results[0].body == "page 7"
+    assert not closed, "a session passed in belongs to the caller: do not close it"
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_its_own_client_is_closed_before_returning(
+    serve, gauge, track_clients, flavour: str
+) -> None:
+    import aiohttp
+    import httpx
+
+    opened = track_clients(httpx.AsyncClient if flavour == "httpx" else aiohttp.ClientSession)
+
+    async def main():
+        async with serve(_app(gauge())) as base:
+            results = await _fetch(flavour)([f"{base}/n/1", f"{base}/n/2"], limit=2, timeout=5)
+            return results, opened.unclosed()
+
+    results, unclosed = asyncio.run(main())
+    assert [r.body for r in results] == ["page 1", "page 2"]
+    assert opened.clients, "without a client passed in, the function opens its own"
+    assert not unclosed, (
+        "the client the function opened is still open after it returned: its connections stay "
+        "open too. Open it with `async with` (or an AsyncExitStack) so it is always closed"
+    )
+
+
 def test_no_urls_gives_no_results() -> None:
     assert asyncio.run(fetch_many.fetch_all([], limit=3, timeout=1)) == []
+    assert asyncio.run(fetch_many.fetch_all_aiohttp([], limit=3, timeout=1)) == []
 
 
-@pytest.mark.parametrize(("limit", "timeout"), [(0, 1.0), (-1, 1.0), (2, 0.0), (2, -1.0)])
-def test_bad_limits_are_rejected(limit: int, timeout: float) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011 - the message is free, the type is the contract
-        asyncio.run(fetch_many.fetch_all(["http://127.0.0.1:9/"], limit=limit, timeout=timeout))
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_bad_limits_are_rejected(flavour: str) -> None:
+    for limit, timeout in [(0, 1.0), (-1, 1.0), (2, 0.0), (2, -1.0)]:
+        with pytest.raises(ValueError):  # noqa: PT011 - the type is the contract
+            asyncio.run(_fetch(flavour)(["http://127.0.0.1:9/"], limit=limit, timeout=timeout))

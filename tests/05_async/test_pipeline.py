@@ -1,4 +1,4 @@
-"""05.5 run_pipeline: a bounded queue, concurrent consumers, a clean shutdown, errors surfaced."""
+"""05.7 run_pipeline: a bounded queue, concurrent consumers, a clean shutdown, errors surfaced."""
 
 from __future__ import annotations
 
@@ -95,6 +95,22 @@ def test_consumers_work_concurrently_up_to_their_number() -> None:
     )
     assert results == list(range(12))
     assert peak == 4, f"4 consumers should process 4 items at once, the peak was {peak}"
+
+
+def test_one_consumer_and_a_queue_of_one_are_enough() -> None:
+    async def double(x: int) -> int:
+        await asyncio.sleep(0)
+        return 2 * x
+
+    async def main():
+        results = await _returns_soon(
+            pipeline.run_pipeline(range(5), double, consumers=1, queue_size=1)
+        )
+        return results, _leftover_tasks()
+
+    results, leftover = asyncio.run(main())
+    assert results == [0, 2, 4, 6, 8], "consumers=1 and queue_size=1 are the smallest valid sizes"
+    assert not leftover
 
 
 def test_the_queue_bound_holds_the_producer_back() -> None:

@@ -1,4 +1,4 @@
-"""05.3 TokenBucket: bursts up to capacity, `rate` per second on average, fair waiting."""
+"""05.5 TokenBucket: bursts up to capacity, `rate` per second on average, fair waiting."""
 
 from __future__ import annotations
 

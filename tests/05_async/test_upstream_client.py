@@ -1,4 +1,4 @@
-"""05.7 UpstreamClient: the gateway's client for upstream services (capstone piece)."""
+"""05.9 UpstreamClient: the gateway's client for upstream services (capstone piece)."""
 
 from __future__ import annotations
 
@@ -92,23 +92,24 @@ def test_without_a_request_id_a_fresh_one_is_made_and_an_explicit_one_wins() -> 
     )
 
 
-def test_concurrent_requests_are_bounded_and_do_overlap() -> None:
+@pytest.mark.parametrize("bound", [1, 3])
+def test_concurrent_requests_are_bounded_and_do_overlap(bound: int) -> None:
     state = {"now": 0, "peak": 0}
     all_in = asyncio.Event()
 
     async def handler(request: httpx.Request) -> httpx.Response:
         state["now"] += 1
         state["peak"] = max(state["peak"], state["now"])
-        if state["now"] >= 3:
+        if state["now"] >= bound:
             all_in.set()
         try:
             async with asyncio.timeout(1):
-                await all_in.wait()  # hold until 3 are in flight (or give up after 1 s)
+                await all_in.wait()  # hold until `bound` are in flight (or give up after 1 s)
             for _ in range(5):
                 await asyncio.sleep(0)  # stay in flight a few loop turns: without a bound,
-                # the waiting requests would pile in now and push the peak above 3
+                # the waiting requests would pile in now and push the peak above it
         except TimeoutError:
-            all_in.set()  # never 3 at once: stop holding, the peak check will say so
+            all_in.set()  # never `bound` at once: stop holding, the peak check will say so
         finally:
             state["now"] -= 1
         return httpx.Response(200, json={"ok": True})
@@ -116,14 +117,16 @@ def test_concurrent_requests_are_bounded_and_do_overlap() -> None:
     async def main() -> None:
         transport = httpx.MockTransport(handler)
         async with UpstreamClient(
-            "catalog", "http://c.test", max_concurrency=3, transport=transport
+            "catalog", "http://c.test", max_concurrency=bound, transport=transport
         ) as c:
             await asyncio.gather(*(c.get_json(f"/p/{i}") for i in range(10)))
 
     asyncio.run(main())
-    assert state["peak"] <= 3, f"max_concurrency=3 allows 3 requests in flight, saw {state['peak']}"
-    assert state["peak"] == 3, (
-        f"requests should run concurrently up to 3, the peak was {state['peak']}"
+    assert state["peak"] <= bound, (
+        f"max_concurrency={bound} allows {bound} requests in flight, saw {state['peak']}"
+    )
+    assert state["peak"] == bound, (
+        f"requests should run concurrently up to {bound}, the peak was {state['peak']}"
     )
 
 

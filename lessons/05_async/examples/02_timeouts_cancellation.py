@@ -24,8 +24,8 @@ async def slow_job(name: str, seconds: float) -> str:
         await asyncio.sleep(seconds)  # cancellation is raised HERE, at the await
         return f"{name} done"
     finally:
-        # Runs on success, on error, and on cancellation. shield() keeps a second cancel
-        # from cutting the close itself short.
+        # Runs on success, on error, and on cancellation. shield() runs close() as a task of
+        # its own: a second cancel interrupts this await, not the close (see part 6).
         await asyncio.shield(resource.close())
 
 
@@ -74,6 +74,18 @@ async def main() -> None:
                 done.append(await slow_job(f"step{i}", seconds))
     except TimeoutError:
         print(f"  finished in time: {done}")
+
+    print("6. a second cancel while the task is closing, with shield")
+    task = asyncio.create_task(slow_job("download", 10))
+    await asyncio.sleep(0.02)
+    task.cancel()  # the task is now in its finally, awaiting the shielded close ...
+    await asyncio.sleep(0)
+    task.cancel()  # ... and is cancelled again
+    try:
+        await task
+    except asyncio.CancelledError:
+        print("  the task ended at once (CancelledError), without waiting for the close")
+    await asyncio.sleep(0.05)  # the close goes on in the background and prints when done
 
 
 if __name__ == "__main__":

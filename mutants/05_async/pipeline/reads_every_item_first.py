@@ -1,6 +1,6 @@
 """Reads every item up front (list(items)), so an endless source is never processed at all.
 
-05.5 A producer/consumer pipeline with a bounded queue and a clean shutdown (core).
+05.7 A producer/consumer pipeline with a bounded queue and a clean shutdown (core).
 
 One producer puts items on an `asyncio.Queue(maxsize=...)`; several consumers take them off
 and process them. The bound is back-pressure: when consumers fall behind, `await queue.put`
@@ -47,7 +47,7 @@ async def run_pipeline(
       consumers are cancelled and run_pipeline raises PipelineError(item) from the original
       exception (the first failure, if several happen).
     - When run_pipeline returns or raises, none of its tasks is still pending.
-    - `consumers < 1` or `queue_size < 1` is a ValueError. No items: an empty list.
+    - `consumers < 1` or `queue_size < 1` is a ValueError (1 is fine). No items: an empty list.
     """
     if consumers < 1:
         raise ValueError(f"consumers must be at least 1, got {consumers}")
