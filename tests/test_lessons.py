@@ -11,14 +11,18 @@ import pytest
 from journey.catalog import EXERCISES_DIR, LESSONS_DIR, SOLUTIONS_DIR, Exercise, Lesson, lessons
 from journey.mutation import all_mutants, stray_mutant_paths
 
+# A lesson README's level-2 sections, in this order (DESIGN.md, "Examples and notebooks").
 README_SECTIONS = (
     "What you will learn",
     "Concepts",
     "Examples",
     "Exercises",
+    "Check yourself",
+    "Common mistakes",
     "Journal prompt",
     "Official docs",
     "In the capstone",
+    "What comes next",
 )
 
 
@@ -81,47 +85,16 @@ def test_lesson_has_every_part(lesson: Lesson) -> None:
         f"the last exercise of {lesson.folder} builds the capstone piece (difficulty 'capstone')"
     )
     assert lesson.notebook.exists(), f"{lesson.folder} has no notebook at {lesson.notebook}"
-    readme = lesson.readme.read_text(encoding="utf-8")
-    headings = [line.lstrip("#").strip() for line in readme.splitlines() if line.startswith("## ")]
-    for section in README_SECTIONS:
-        assert any(h.startswith(section) for h in headings), (
-            f"lessons/{lesson.folder}/README.md has no '## {section}' section"
-        )
 
 
-# The full, ordered list of a lesson README's level-2 sections (CONVENTIONS.md). It adds
-# "Check yourself", "Common mistakes" and "What comes next" to README_SECTIONS; the lessons still
-# being brought up to it are listed, and checked against README_SECTIONS alone until they are.
-FULL_README_SECTIONS = (
-    "What you will learn",
-    "Concepts",
-    "Examples",
-    "Exercises",
-    "Check yourself",
-    "Common mistakes",
-    "Journal prompt",
-    "Official docs",
-    "In the capstone",
-    "What comes next",
-)
-WITHOUT_CLOSING_SECTIONS_YET = frozenset({"04_databases", "05_async"})
-
-
-@pytest.mark.parametrize(
-    "lesson",
-    [
-        pytest.param(lesson, id=lesson.folder)
-        for lesson in lessons()
-        if lesson.folder not in WITHOUT_CLOSING_SECTIONS_YET
-    ],
-)
+@pytest.mark.parametrize("lesson", _lesson_params())
 def test_readme_has_every_section_in_order(lesson: Lesson) -> None:
     readme = lesson.readme.read_text(encoding="utf-8")
     headings = [line[3:].strip() for line in readme.splitlines() if line.startswith("## ")]
-    found = [s for h in headings for s in FULL_README_SECTIONS if h.startswith(s)]
-    assert found == list(FULL_README_SECTIONS), (
+    found = [s for h in headings for s in README_SECTIONS if h.startswith(s)]
+    assert found == list(README_SECTIONS), (
         f"lessons/{lesson.folder}/README.md: the level-2 sections must be, in this order, "
-        f"{list(FULL_README_SECTIONS)}; found {found}"
+        f"{list(README_SECTIONS)}; found {found}"
     )
 
 
