@@ -85,7 +85,15 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_crash(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", error=repr(exc))
-        return problem_response(500, "Internal Server Error", "an unexpected error occurred")
+        # Starlette re-raises the error once this answer is sent, and uvicorn then closes the
+        # connection: say so, or a keep-alive client (the gateway) sends its next request down
+        # a connection that is about to close, and that request fails
+        return problem_response(
+            500,
+            "Internal Server Error",
+            "an unexpected error occurred",
+            headers={"Connection": "close"},
+        )
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -2,6 +2,11 @@
 
 One pooled client per service. The request id travels in ``X-Request-ID`` and the caller in
 ``X-User-ID``; a service that cannot be reached becomes a 502/504 problem, never a hang.
+
+A kept-alive connection can be closed by the service at any moment (after an error of its own,
+or when it restarts): a request sent down it just then fails without an answer. Such a request
+was never handled, so it is sent once more on a fresh connection when repeating it is safe
+(RFC 9112, 9.3.1): an idempotent method, or a POST with an ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from capstone.common.logging import REQUEST_ID_HEADER, current_request_id
 from capstone.common.problems import Problem
 
 PASS_HEADERS = ("retry-after", "x-cache", "idempotent-replayed", "www-authenticate")
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# the connection closed under the request, before any answer: worth one more try
+DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
 class Downstream:
@@ -42,8 +50,18 @@ class Downstream:
             sent[REQUEST_ID_HEADER] = rid
         if user_id is not None:
             sent["X-User-ID"] = user_id
+        retry_safe = method in IDEMPOTENT_METHODS or "Idempotency-Key" in sent
         try:
-            reply = await self.client.request(method, path, json=json, params=params, headers=sent)
+            try:
+                reply = await self.client.request(
+                    method, path, json=json, params=params, headers=sent
+                )
+            except DROPPED:
+                if not retry_safe:
+                    raise
+                reply = await self.client.request(
+                    method, path, json=json, params=params, headers=sent
+                )
         except httpx.TimeoutException as error:
             raise Problem(504, "Gateway Timeout", f"{self.name} did not answer in time") from error
         except httpx.TransportError as error:
