@@ -1,4 +1,4 @@
-"""``journey capstone up`` and ``journey capstone demo``: run the capstone shop locally.
+"""``journey capstone up``, ``demo`` and ``bench``: run the capstone shop locally.
 
 Mounted by the journey CLI as ``journey capstone ...``; also runnable as
 ``python -m journey.capstone_cli``. Heavy modules are imported inside the commands.
@@ -73,6 +73,39 @@ def demo(
     admin = (admin_email or ADMIN_EMAIL, admin_password or ADMIN_PASSWORD)
     ok = run_demo(gateway, say=typer.echo, admin=admin)
     raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def bench(
+    gateway: Annotated[
+        str, typer.Option(help="a running gateway to load; default: start a shop for the run")
+    ] = "",
+    duration: Annotated[float, typer.Option(help="seconds of load for each measurement")] = 10.0,
+    users: Annotated[int, typer.Option(help="users the orders are spread over")] = 16,
+    generator: Annotated[str, typer.Option(help="auto (wrk when on PATH), wrk or python")] = "auto",
+    admin_email: Annotated[str, typer.Option(help="an admin of the running gateway")] = "",
+    admin_password: str = "",
+) -> None:
+    """Load hello world, a cached product read and order placement; print req/s, p50/p99, the
+    ratios to hello world and the order -> notification lag."""
+    from capstone.bench import run_bench
+    from capstone.demo import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    if generator not in ("auto", "wrk", "python"):
+        raise typer.BadParameter("auto, wrk or python", param_hint="--generator")
+    if not gateway:
+        from journey.provision import provide_for_command
+
+        provide_for_command(("postgres", "redis"), say=typer.echo)
+    admin = (admin_email or ADMIN_EMAIL, admin_password or ADMIN_PASSWORD)
+    run_bench(
+        gateway or None,
+        seconds=duration,
+        users=users,
+        generator=generator,
+        admin=admin,
+        say=typer.echo,
+    )
 
 
 if __name__ == "__main__":
