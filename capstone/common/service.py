@@ -9,10 +9,10 @@ import argparse
 import asyncio
 import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
@@ -22,6 +22,7 @@ from capstone.common.observability import RequestContextMiddleware, metrics_resp
 from capstone.common.problems import install_problem_handlers
 from capstone.common.settings import ServiceSettings
 
+T = TypeVar("T")
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
@@ -80,10 +81,21 @@ def stop_on_signals(server: Any) -> None:
         signal.signal(sig, handler)
 
 
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)`` on uvloop where it is installed (not on Windows): its event loop is
+    written in C, and every service spends much of its time in the loop's own code."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
+
+
 def serve_app(app: FastAPI, settings: ServiceSettings) -> None:
     server = server_for(app, settings.service_host, settings.service_port, settings)
     stop_on_signals(server)
-    asyncio.run(server.serve())
+    run_loop(server.serve())
     if not server.started:
         sys.exit(3)
 

@@ -1,7 +1,12 @@
-"""Calling the internal services over HTTP (lesson 05: httpx.AsyncClient; lesson 12: timeouts).
+"""Calling the internal services over HTTP (lesson 05: aiohttp; lesson 12: timeouts).
 
-One pooled client per service. The request id travels in ``X-Request-ID`` and the caller in
-``X-User-ID``; a service that cannot be reached becomes a 502/504 problem, never a hang.
+One long-lived aiohttp session per service, opened on the first call (a session belongs to the
+event loop that creates it), with a bounded pool of kept-alive connections: every call reuses a
+connection instead of opening one. aiohttp, not httpx, because the gateway spends its time here:
+under load httpx's pool cost the gateway most of its CPU, aiohttp a fraction of it.
+
+The request id travels in ``X-Request-ID`` and the caller in ``X-User-ID``; a service that cannot
+be reached becomes a 502/504 problem, never a hang.
 
 A kept-alive connection can be closed by the service at any moment (after an error of its own,
 or when it restarts): a request sent down it just then fails without an answer. Such a request
@@ -11,9 +16,11 @@ was never handled, so it is sent once more on a fresh connection when repeating 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-import httpx
+import aiohttp
+import orjson
 from fastapi import Response
 
 from capstone.common.logging import REQUEST_ID_HEADER, current_request_id
@@ -22,17 +29,31 @@ from capstone.common.problems import Problem
 PASS_HEADERS = ("retry-after", "x-cache", "idempotent-replayed", "www-authenticate")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # the connection closed under the request, before any answer: worth one more try
-DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+DROPPED = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
+CONNECTIONS = 100  # per service; the gateway seldom has more calls in flight to one of them
+# shorter than uvicorn's keep-alive (5 s): the gateway lets an idle connection go before the
+# service does, so it never picks one the service is closing at that very moment
+KEEPALIVE_SECONDS = 4.0
 
 
 class Downstream:
     def __init__(self, name: str, base_url: str, timeout_seconds: float) -> None:
         self.name = name
-        self.client = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout_seconds, connect=2.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        )
+        self.base_url = base_url.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds, sock_connect=2.0)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS
+                ),
+                timeout=self.timeout,
+                auto_decompress=False,  # the internal services do not compress
+            )
+        return self._session
 
     async def call(
         self,
@@ -50,29 +71,45 @@ class Downstream:
             sent[REQUEST_ID_HEADER] = rid
         if user_id is not None:
             sent["X-User-ID"] = user_id
+        body = None
+        if json is not None:
+            body = orjson.dumps(json)
+            sent["Content-Type"] = "application/json"
         retry_safe = method in IDEMPOTENT_METHODS or "Idempotency-Key" in sent
         try:
             try:
-                reply = await self.client.request(
-                    method, path, json=json, params=params, headers=sent
-                )
+                return await self._send(method, path, body, params, sent)
             except DROPPED:
                 if not retry_safe:
                     raise
-                reply = await self.client.request(
-                    method, path, json=json, params=params, headers=sent
-                )
-        except httpx.TimeoutException as error:
+                return await self._send(method, path, body, params, sent)
+        except TimeoutError as error:
             raise Problem(504, "Gateway Timeout", f"{self.name} did not answer in time") from error
-        except httpx.TransportError as error:
+        except aiohttp.ClientError as error:
             raise Problem(502, "Bad Gateway", f"{self.name} is unreachable") from error
-        kept = {k: v for k, v in reply.headers.items() if k.lower() in PASS_HEADERS}
-        return Response(
-            reply.content,
-            status_code=reply.status_code,
-            media_type=reply.headers.get("content-type"),
-            headers=kept,
-        )
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        params: dict[str, Any] | None,
+        headers: dict[str, str],
+    ) -> Response:
+        url = self.base_url + path
+        async with self.session.request(
+            method, url, data=body, params=params, headers=headers
+        ) as reply:
+            content = await reply.read()
+            kept = {k: v for k, v in reply.headers.items() if k.lower() in PASS_HEADERS}
+            return Response(
+                content,
+                status_code=reply.status,
+                media_type=reply.headers.get("content-type"),
+                headers=kept,
+            )
 
     async def close(self) -> None:
-        await self.client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            await asyncio.sleep(0)  # lets the connections' transports finish closing

@@ -21,7 +21,7 @@ from prometheus_client import Counter, Histogram
 from capstone.common.db import Database
 from capstone.common.health import database_check, run_checks
 from capstone.common.logging import bind_request_id, get_logger
-from capstone.common.service import create_app, server_for, stop_on_signals
+from capstone.common.service import create_app, run_loop, server_for, stop_on_signals
 from capstone.inventory import inventory_pb2 as pb
 from capstone.inventory import inventory_pb2_grpc as pb_grpc
 from capstone.inventory import stock
@@ -137,4 +137,4 @@ def serve(settings: InventorySettings) -> None:
     db = Database(settings.database_url)
     http = server_for(side_app(db), settings.service_host, settings.metrics_port, settings)
     stop_on_signals(http)  # before anything starts: an early SIGTERM is not lost
-    asyncio.run(run(settings, db, http))
+    run_loop(run(settings, db, http))
