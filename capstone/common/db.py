@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import MetaData, create_engine, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 T = TypeVar("T")
 CONNECT_TIMEOUT_SECONDS = 3
+PING_AFTER_IDLE_SECONDS = 2.0
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -43,18 +46,25 @@ class Base(DeclarativeBase):
 
 
 class Database:
-    """An engine, its sessions, and the threads that use them."""
+    """An engine, its sessions, and the threads that use them.
+
+    The pool keeps ``pool_size`` connections open and opens up to ``max_overflow`` more for a
+    burst (each closed again after its transaction, which costs a new connection each time: size
+    the pool for the usual load, the overflow for bursts). There are as many threads as
+    connections, so a transaction never waits for a thread while it holds a connection.
+    """
 
     def __init__(self, url: str, pool_size: int = 10, max_overflow: int = 10) -> None:
         self.engine = create_engine(
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
             # a database that does not answer fails fast (and /health/ready says so) instead of
             # holding a worker thread for the operating system's TCP timeout
             connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
         )
+        event.listen(self.engine, "checkin", _note_idle_since)
+        event.listen(self.engine, "checkout", _ping_if_idle)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.executor = ThreadPoolExecutor(pool_size + max_overflow, thread_name_prefix="db")
 
@@ -74,6 +84,28 @@ class Database:
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
+
+
+def _note_idle_since(_: Any, record: ConnectionPoolEntry) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _: Any) -> None:
+    """Before a connection that sat idle is used, one ``SELECT 1``: the database may have closed
+    it (a restart, an idle timeout) and the pool then opens a fresh one instead. A connection
+    that was in use a moment ago is not pinged: ``pool_pre_ping`` would add a round trip to every
+    transaction, and under load every connection is busy. A connection that breaks anyway makes
+    SQLAlchemy drop every pooled connection opened before it (a disconnect invalidates the pool).
+    """
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except Exception as error:  # psycopg's error: the pool retries with a new connection
+        raise DisconnectionError(str(error)) from error
 
 
 def migrate(migrations_dir: Path, database_url: str) -> None:
