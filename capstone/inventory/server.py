@@ -134,7 +134,8 @@ async def run(settings: InventorySettings, db: Database, http: Any) -> None:
 
 
 def serve(settings: InventorySettings) -> None:
-    db = Database(settings.database_url)
+    # one connection per reservation in flight: enough to keep for a busy shop's orders
+    db = Database(settings.database_url, pool_size=20, max_overflow=0)
     http = server_for(side_app(db), settings.service_host, settings.metrics_port, settings)
     stop_on_signals(http)  # before anything starts: an early SIGTERM is not lost
     run_loop(run(settings, db, http))

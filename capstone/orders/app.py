@@ -41,7 +41,9 @@ def _out(order: Order) -> OrderOut:
 
 
 def build_app(settings: OrdersSettings) -> FastAPI:
-    db = Database(settings.database_url, pool_size=10, max_overflow=20)
+    # 16 orders at once hold up to two connections each for a moment, plus the relay's: kept
+    # open, not reopened for each transaction (an overflow connection is closed after use)
+    db = Database(settings.database_url, pool_size=20, max_overflow=10)
     redis = aioredis.from_url(settings.redis_url)
     inventory = InventoryClient(settings.inventory_target, settings.reserve_deadline_seconds)
     relay = OutboxRelay(db, redis, settings.events_stream, settings.outbox_poll_seconds)
