@@ -248,7 +248,9 @@ class OutboxRelay:
             if oldest is not None:
                 keep_from = min(keep_from, oldest)
             ms, seq = keep_from
-            await self.redis.xtrim(self.stream, minid=f"{ms}-{seq}", approximate=True)
+            # exact, not "~": an approximate trim frees whole nodes only, and would leave the
+            # acknowledged entries counting against max_entries
+            await self.redis.xtrim(self.stream, minid=f"{ms}-{seq}", approximate=False)
         entries = int(await self.redis.xlen(self.stream))
         STREAM_ENTRIES.set(entries)
         self._room = self.max_entries - entries
