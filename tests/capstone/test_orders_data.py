@@ -167,3 +167,30 @@ def test_no_notification_is_lost_when_redis_loses_the_stream(shop, poll):
     poll(all_notified, timeout=30, what="a notification for every order")
     notes = [n for n in shop.notifications(user) if n["order_id"] in ids]
     assert len(notes) == 3, "one notification per order"
+
+
+def test_release_gives_a_reservation_back_once_however_often_it_is_called(shop):
+    """Inventory's Release, called straight over gRPC: two at once give the stock back once."""
+    import asyncio
+
+    import grpc
+
+    from capstone.contracts import inventory_pb2 as pb
+    from capstone.contracts import inventory_pb2_grpc as pb_grpc
+
+    pid = shop.product(stock=5)
+    order_id = str(uuid.uuid4())
+
+    async def scenario():
+        async with grpc.aio.insecure_channel(shop.system.config.inventory_target) as channel:
+            stub = pb_grpc.InventoryStub(channel)
+            line = pb.Line(product_id=pid, quantity=2)
+            await stub.Reserve(pb.ReserveRequest(order_id=order_id, lines=[line]), timeout=5)
+            replies = await asyncio.gather(
+                *(stub.Release(pb.ReleaseRequest(order_id=order_id), timeout=5) for _ in range(2))
+            )
+            later = await stub.Release(pb.ReleaseRequest(order_id=order_id), timeout=5)
+            return sorted(r.released for r in replies), later.released
+
+    assert asyncio.run(scenario()) == ([False, True], False), "released once, then a no-op"
+    assert _stock(shop, pid) == 5, "the two units came back, once"
