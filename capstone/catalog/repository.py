@@ -13,9 +13,10 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from capstone.catalog.models import Product, ProductIn, ProductOut, ProductPage, ProductPatch
+from capstone.catalog.models import Product
 from capstone.common.db import Database
 from capstone.common.problems import Problem
+from capstone.contracts.catalog import ProductIn, ProductOut, ProductPage, ProductPatch
 
 
 class ProductRepository:

@@ -16,17 +16,18 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from capstone.catalog.models import ProductIn, ProductPatch
 from capstone.common.db import Database
 from capstone.common.health import database_check, redis_check
 from capstone.common.problems import Problem
 from capstone.common.service import create_app, serve_app
+from capstone.contracts.catalog import ProductIn, ProductPatch
+from capstone.contracts.orders import OrderIn, StockIn
+from capstone.contracts.paging import PAGE_DEFAULT, Cursor, Limit
 from capstone.gateway import security
 from capstone.gateway.downstream import Downstream
 from capstone.gateway.models import RegisterIn, TokenOut, User, UserOut
 from capstone.gateway.ratelimit import RateLimiter
 from capstone.gateway.settings import GatewaySettings
-from capstone.orders.models import OrderIn, StockIn
 
 API = "/api/v1"
 # no `from __future__ import annotations` here: the route signatures use Annotated aliases
@@ -153,16 +154,22 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         )
 
     @app.get(f"{API}/orders", tags=["orders"])
-    async def list_orders(who: Reader) -> Response:
-        return await orders.call("GET", "/orders", user_id=who.user_id)
+    async def list_orders(
+        who: Reader, limit: Limit = PAGE_DEFAULT, cursor: Cursor = None
+    ) -> Response:
+        page = {"limit": limit, "cursor": cursor} if cursor else {"limit": limit}
+        return await orders.call("GET", "/orders", user_id=who.user_id, params=page)
 
     @app.get(f"{API}/orders/{{order_id}}", tags=["orders"])
     async def get_order(order_id: str, who: Reader) -> Response:
         return await orders.call("GET", f"/orders/{order_id}", user_id=who.user_id)
 
     @app.get(f"{API}/notifications", tags=["orders"])
-    async def list_notifications(who: Reader) -> Response:
-        return await notifier.call("GET", "/notifications", user_id=who.user_id)
+    async def list_notifications(
+        who: Reader, limit: Limit = PAGE_DEFAULT, cursor: Cursor = None
+    ) -> Response:
+        page = {"limit": limit, "cursor": cursor} if cursor else {"limit": limit}
+        return await notifier.call("GET", "/notifications", user_id=who.user_id, params=page)
 
     return app
 

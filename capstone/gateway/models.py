@@ -6,9 +6,15 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Boolean, DateTime, String, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from capstone.common.db import Base
+from capstone.common.db import service_metadata
+
+
+class Base(DeclarativeBase):
+    """This service's tables only: its migrations compare its database with this metadata."""
+
+    metadata = service_metadata()
 
 
 class User(Base):
