@@ -36,7 +36,7 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 from redis.exceptions import ResponseError
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, func, select, update
 from sqlalchemy.orm import Session
 
 from capstone.common.db import Database
@@ -136,11 +136,20 @@ def _waiting(session: Session, published_before: datetime) -> list[Waiting]:
 
 
 def _oldest_waiting_entry(session: Session) -> EntryId | None:
-    """The entry of the oldest unacknowledged row: the stream keeps it, and all after it."""
+    """The smallest entry of the unacknowledged rows: the stream keeps it, and all after it.
+
+    The smallest *entry*, not the oldest row's: rows commit out of id order under load, and a
+    republished row gets a new entry, so the oldest row may have a later entry than others."""
+    ms = func.split_part(OutboxMessage.stream_id, "-", 1).cast(BigInteger)
+    seq = func.split_part(OutboxMessage.stream_id, "-", 2).cast(BigInteger)
     raw = session.scalar(
         select(OutboxMessage.stream_id)
-        .where(OutboxMessage.sent_at.is_not(None), OutboxMessage.acked_at.is_(None))
-        .order_by(OutboxMessage.id)
+        .where(
+            OutboxMessage.sent_at.is_not(None),
+            OutboxMessage.acked_at.is_(None),
+            OutboxMessage.stream_id.is_not(None),
+        )
+        .order_by(ms, seq)
         .limit(1)
     )
     return parse_entry_id(raw) if raw else None

@@ -8,6 +8,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -175,6 +176,55 @@ def test_entries_that_vanish_unacknowledged_are_published_again(outbox):
             await relay.check()
             assert await _counts(db) == {"unsent": 0, "waiting": 0, "acknowledged": 3}
         finally:
+            await redis.aclose()
+            db.close()
+
+    asyncio.run(scenario())
+
+
+def test_entries_published_out_of_row_order_are_not_trimmed_before_they_are_settled(outbox):
+    """Orders commit out of id order under load, and a republished row gets a new entry: the
+    oldest unacknowledged *row* then does not have the smallest entry. Trimming must keep every
+    entry from the smallest unsettled one, or an acknowledged entry is trimmed before its row
+    is settled, looks vanished, and is published again (a storm of duplicates under load)."""
+    import redis.asyncio as aioredis
+    from prometheus_client import REGISTRY
+
+    from capstone.common.db import Database
+    from capstone.common.events import ORDER_PLACED, Event
+    from capstone.orders.outbox import add_event
+
+    database_url, redis_url, stream = outbox
+
+    async def scenario():
+        db, redis = (
+            Database(database_url, pool_size=2, max_overflow=0),
+            aioredis.from_url(redis_url),
+        )
+        late = db.sessions()
+        try:
+            await redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+            relay = _relay(db, redis, stream, max_entries=100)
+            relay.check_after = timedelta(hours=1)  # nothing is old enough to settle yet
+            payload = {"order_id": str(uuid.uuid4()), "user_id": "u", "items": []}
+            add_event(late, Event(type=ORDER_PLACED, payload=payload))
+            late.flush()  # the lower id, but its transaction commits last
+            await _add_events(db, 1)
+            assert await relay.relay_once() == 1  # the higher id is published first
+            late.commit()
+            assert await relay.relay_once() == 1
+            assert await _consume(redis, stream, 100) == 2  # both read and acknowledged
+            republished = REGISTRY.get_sample_value("outbox_republished_total") or 0.0
+
+            await relay.check()  # trims, but settles nothing: both rows are too young
+            relay.check_after = timedelta(0)
+            await relay.check()
+            assert await _counts(db) == {"unsent": 0, "waiting": 0, "acknowledged": 2}
+            assert REGISTRY.get_sample_value("outbox_republished_total") == republished, (
+                "an acknowledged entry was trimmed before its row was settled, then republished"
+            )
+        finally:
+            late.close()
             await redis.aclose()
             db.close()
 
