@@ -14,8 +14,17 @@ from capstone.notifier.settings import NotifierSettings
 class FakeStore:
     def __init__(self) -> None:
         self.by_order: dict[str, str] = {}
+        self.transactions = 0
 
     async def add(self, event_id: str, placed: OrderPlaced) -> bool:
+        self.transactions += 1
+        return self._add(event_id, placed)
+
+    async def add_many(self, notes: list[tuple[str, OrderPlaced]]) -> list[bool]:
+        self.transactions += 1
+        return [self._add(event_id, placed) for event_id, placed in notes]
+
+    def _add(self, event_id: str, placed: OrderPlaced) -> bool:
         if placed.order_id in self.by_order:
             return False
         self.by_order[placed.order_id] = event_id
@@ -25,10 +34,12 @@ class FakeStore:
 class FakeRedis:
     def __init__(self) -> None:
         self.acked: list[str] = []
+        self.calls = 0
 
-    async def xack(self, stream: str, group: str, entry_id: str) -> int:
-        self.acked.append(entry_id)
-        return 1
+    async def xack(self, stream: str, group: str, *entry_ids: str) -> int:
+        self.calls += 1
+        self.acked += entry_ids
+        return len(entry_ids)
 
 
 def consumer() -> tuple[Consumer, FakeStore, FakeRedis]:
@@ -74,3 +85,17 @@ def test_poison_trimmed_and_foreign_entries_are_acknowledged_and_never_stored():
     for entry in ("1-0", "2-0", "3-0"):
         asyncio.run(worker.handle(entry, None))
     assert redis.acked == ["1-0", "2-0", "3-0"]
+
+
+def test_one_read_is_stored_in_one_transaction_and_acknowledged_at_once():
+    """Under load a read returns many entries: one transaction and one XACK for all of them,
+    with the same outcomes as one by one (a duplicate inside the read is still one)."""
+    worker, store, redis = consumer()
+    events = [placed_event() for _ in range(5)]
+    entries = [(f"{n}-0", e.to_fields()) for n, e in enumerate(events)]
+    entries += [("5-0", events[0].to_fields()), ("6-0", None), ("7-0", {"no": "event"})]
+    asyncio.run(worker.handle_batch(entries))
+    assert store.transactions == 1, "one transaction for the whole read"
+    assert redis.calls == 1, "one XACK for the whole read"
+    assert redis.acked == [entry_id for entry_id, _ in entries], "every entry acknowledged"
+    assert set(store.by_order) == {e.payload["order_id"] for e in events}, "one per order"
