@@ -6,8 +6,9 @@
 - then read new entries (``>``), and every few seconds ``XAUTOCLAIM`` entries left pending too
   long by any consumer (a dead one, or this one after an error);
 - each entry: one ``INSERT ... ON CONFLICT DO NOTHING`` (unique event id and order id), then
-  ``XACK``. A duplicate inserts nothing and is acknowledged all the same: exactly one
-  notification per order, with at-least-once delivery.
+  ``XACK``; the entries of one read share a transaction and one ``XACK``. A duplicate inserts
+  nothing and is acknowledged all the same: exactly one notification per order, with
+  at-least-once delivery.
 
 The acknowledgement is the notifier's receipt: the orders relay republishes an event whose
 entry has vanished from the stream before the group acknowledged it (see orders/outbox.py).
