@@ -26,6 +26,9 @@ from sqlalchemy.pool import NullPool
 
 T = TypeVar("T")
 CONNECT_TIMEOUT_SECONDS = 3
+# no statement may hold a connection (and a worker thread) longer than this; PostgreSQL cancels
+# it, and the request answers 503 instead of waiting behind a lock or a runaway query
+STATEMENT_TIMEOUT_MS = 5_000
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -45,7 +48,13 @@ class Base(DeclarativeBase):
 class Database:
     """An engine, its sessions, and the threads that use them."""
 
-    def __init__(self, url: str, pool_size: int = 10, max_overflow: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        statement_timeout_ms: int = STATEMENT_TIMEOUT_MS,
+    ) -> None:
         self.engine = create_engine(
             url,
             pool_size=pool_size,
@@ -53,7 +62,10 @@ class Database:
             pool_pre_ping=True,
             # a database that does not answer fails fast (and /health/ready says so) instead of
             # holding a worker thread for the operating system's TCP timeout
-            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            connect_args={
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                "options": f"-c statement_timeout={int(statement_timeout_ms)}",
+            },
         )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.executor = ThreadPoolExecutor(pool_size + max_overflow, thread_name_prefix="db")

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from capstone.common.db import Base
+from capstone.common.validation import MAX_ID
 
 
 class Order(Base):
@@ -68,7 +69,7 @@ class OutboxMessage(Base):
 
 
 class OrderItem(BaseModel):
-    product_id: int = Field(gt=0)
+    product_id: int = Field(gt=0, le=MAX_ID)
     quantity: int = Field(gt=0, le=1000)
 
 

@@ -25,6 +25,8 @@ def _app(shop: Any, service: str, broken: str) -> Any:
         "key_prefix": shop.prefix,
         "events_stream": config.events_stream,
         "inventory_target": config.inventory_target,
+        "jwt_secret": config.jwt_secret,
+        "internal_token": config.internal_token,
     }
     port = _closed_port()
     if broken == "database":
