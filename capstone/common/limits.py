@@ -11,14 +11,16 @@ Both are plain ASGI, in front of the app, so every route of every service gets t
 from __future__ import annotations
 
 import asyncio
+import os
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from capstone.common.problems import problem_response
 
-MAX_BODY_BYTES = 64 * 1024
-BODY_TIMEOUT_SECONDS = 10.0
+# the same for every service; the environment may change them (the tests shorten the timeout)
+MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", 64 * 1024))
+BODY_TIMEOUT_SECONDS = float(os.environ.get("BODY_TIMEOUT_SECONDS", 10.0))
 
 
 class RequestLimitsMiddleware:

@@ -24,10 +24,12 @@ from capstone.common.limits import RequestLimitsMiddleware
 from capstone.common.logging import configure_logging, get_logger
 from capstone.common.observability import RequestContextMiddleware, metrics_response
 from capstone.common.problems import document_problems, install_problem_handlers, problem_response
+from capstone.common.secrets import new_secret
 from capstone.common.settings import ServiceSettings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 KEEP_ALIVE_SECONDS = 5
+_PLACEHOLDER_SECRETS = {"jwt_secret": new_secret(), "internal_token": new_secret()}
 
 
 def create_app(
@@ -131,7 +133,12 @@ def run_cli(
     parser.add_argument("command", nargs="?", choices=["migrate", "serve"], default="serve")
     args = parser.parse_args(argv)
     try:
-        settings = settings_factory()
+        # migrating needs the database only: the secrets a server needs are not asked for
+        settings = (
+            settings_factory(**_PLACEHOLDER_SECRETS)
+            if args.command == "migrate"
+            else settings_factory()
+        )
     except ValidationError as error:
         _refuse_to_start(service, error)
     configure_logging(service, settings.log_level.upper())
