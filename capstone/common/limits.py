@@ -4,14 +4,19 @@
   says so, and while it streams in when it does not (chunked bodies carry no length).
 - A body that arrives too slowly (a client that sends half of it and waits) is cut off with
   408 once ``body_timeout_seconds`` pass between two chunks, so it cannot hold a worker.
+- Headers that never end (the "slowloris" attack: a connection that sends a header line every
+  few seconds, or half of one and waits) are cut off after ``HEADER_TIMEOUT_SECONDS``: uvicorn's
+  own keep-alive timeout covers an idle connection, not one that has started a request.
 
-Both are plain ASGI, in front of the app, so every route of every service gets them.
+The first two are plain ASGI, in front of the app, so every route of every service gets them; the
+third wraps uvicorn's HTTP protocol (see :func:`with_header_timeout`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,6 +26,7 @@ from capstone.common.problems import problem_response
 # the same for every service; the environment may change them (the tests shorten the timeout)
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", 64 * 1024))
 BODY_TIMEOUT_SECONDS = float(os.environ.get("BODY_TIMEOUT_SECONDS", 10.0))
+HEADER_TIMEOUT_SECONDS = float(os.environ.get("HEADER_TIMEOUT_SECONDS", 10.0))
 
 
 class RequestLimitsMiddleware:
@@ -81,3 +87,48 @@ def _content_length(scope: Scope) -> int | None:
         if name == b"content-length":
             return int(value) if value.isdigit() else -1
     return None
+
+
+def with_header_timeout(
+    protocol: type[asyncio.Protocol], timeout: float = HEADER_TIMEOUT_SECONDS
+) -> type[asyncio.Protocol]:
+    """Uvicorn's HTTP protocol class (h11 or httptools), closing a connection whose request
+    headers are not complete ``timeout`` seconds after its first byte arrived.
+
+    Both protocols set ``cycle`` when a request's headers are complete, and mark it
+    ``response_complete`` when it is answered: in between nothing is cut off (a slow body is
+    the middleware's business, a slow app is not the client's fault)."""
+    base: Any = protocol
+
+    class HeaderTimeoutProtocol(base):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def _awaiting_headers(self) -> bool:
+            cycle = getattr(self, "cycle", None)
+            return cycle is None or bool(cycle.response_complete)
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if not self._awaiting_headers():
+                self._cancel_header_timer()
+            elif self._header_timer is None and not self.transport.is_closing():
+                self._header_timer = asyncio.get_running_loop().call_later(
+                    timeout, self._headers_too_slow
+                )
+
+        def _headers_too_slow(self) -> None:
+            self._header_timer = None
+            if self._awaiting_headers() and not self.transport.is_closing():
+                self.transport.close()
+
+        def _cancel_header_timer(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._cancel_header_timer()
+            super().connection_lost(exc)
+
+    HeaderTimeoutProtocol.__name__ = f"HeaderTimeout{protocol.__name__}"
+    return HeaderTimeoutProtocol

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from capstone.common.health import Check, health_router
 from capstone.common.internal import InternalTokenMiddleware, has_internal_token
-from capstone.common.limits import RequestLimitsMiddleware
+from capstone.common.limits import RequestLimitsMiddleware, with_header_timeout
 from capstone.common.logging import configure_logging, get_logger
 from capstone.common.observability import RequestContextMiddleware, metrics_response
 from capstone.common.problems import document_problems, install_problem_handlers, problem_response
@@ -95,6 +95,8 @@ def server_for(app: Any, host: str, port: int, settings: ServiceSettings) -> Any
         timeout_keep_alive=KEEP_ALIVE_SECONDS,  # an idle connection is closed after this
         lifespan="on",
     )
+    config.load()
+    config.http_protocol_class = with_header_timeout(config.http_protocol_class)
     return uvicorn.Server(config)
 
 

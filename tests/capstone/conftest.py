@@ -163,6 +163,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
             "RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT),
             "LOGIN_PER_CLIENT_PER_MINUTE": GENEROUS,
             "REGISTER_PER_CLIENT_PER_MINUTE": GENEROUS,
+            "BODY_TIMEOUT_SECONDS": "2",  # slow requests are cut off: short, to test it fast
+            "HEADER_TIMEOUT_SECONDS": "2",
             "IDEMPOTENCY_WAIT_SECONDS": "4",
             "OUTBOX_POLL_SECONDS": "0.2",
         },

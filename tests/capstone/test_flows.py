@@ -90,7 +90,13 @@ def test_missing_forged_expired_or_misdirected_token_is_401(shop):
     secret = shop.system.config.jwt_secret  # the session's own random key
     user_id = _me(shop, shop.user())  # a token is good only while its user exists
     now = int(time.time())
-    good = {"sub": user_id, "scope": "orders:read", "iat": now, "exp": now + 60, "iss": "shop-gateway"}
+    good = {
+        "sub": user_id,
+        "scope": "orders:read",
+        "iat": now,
+        "exp": now + 60,
+        "iss": "shop-gateway",
+    }
 
     def bearer(**claims):
         token = jwt.encode({**good, **claims}, secret, algorithm="HS256")
