@@ -91,6 +91,7 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         for client in (catalog, orders, notifier):
             await client.close()
         await redis.aclose()
+        await redis.connection_pool.disconnect()  # a pool given to Redis() is ours to close
         db.close()
 
     app = create_app(
