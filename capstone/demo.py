@@ -136,18 +136,18 @@ class Demo:
 
         self.step("flow 6: each user sees only their own orders and notifications")
         mine = self.expect(self.http.get("/orders", headers=alice), 200, "alice's orders")
-        self.say(f"    alice has {len(mine)} order(s)")
+        self.say(f"    alice has {len(mine['items'])} order(s)")
         self.expect(
             self.http.get(f"/orders/{first['id']}", headers=bob), 404, "bob asks for alice's order"
         )
         bobs = self.expect(self.http.get("/notifications", headers=bob), 200, "bob's notifications")
-        if bobs:
+        if bobs["items"]:
             raise StepFailed("bob sees notifications that are not his")
 
     def _wait_notifications(self, who: dict[str, str], order_id: str) -> list[Any]:
         deadline = time.monotonic() + 15.0
         while True:
-            notes = self.http.get("/notifications", headers=who).json()
+            notes = self.http.get("/notifications", headers=who).json()["items"]
             found = [n for n in notes if n["order_id"] == order_id]
             if found:
                 self.say(f"    ok  notification for order {order_id} ({len(found)} of them)")

@@ -13,13 +13,13 @@ from typing import Annotated
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Query, Response
 
-from capstone.catalog.models import ProductIn, ProductOut, ProductPage, ProductPatch
 from capstone.catalog.repository import ProductCache, ProductRepository
 from capstone.catalog.settings import CatalogSettings
 from capstone.common.db import Database
 from capstone.common.health import database_check, redis_check
 from capstone.common.problems import Problem
 from capstone.common.service import create_app, serve_app
+from capstone.contracts.catalog import ProductIn, ProductOut, ProductPage, ProductPatch
 
 
 def build_app(settings: CatalogSettings) -> FastAPI:

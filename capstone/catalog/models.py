@@ -1,15 +1,19 @@
-"""Catalog tables and API schemas (lessons 03 and 04)."""
+"""Catalog tables (lesson 04); the HTTP bodies are in capstone.contracts.catalog."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, DateTime, Integer, String, Text, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from capstone.common.db import Base
-from capstone.common.validation import SafeStr
+from capstone.common.db import service_metadata
+
+
+class Base(DeclarativeBase):
+    """This service's tables only: its migrations compare its database with this metadata."""
+
+    metadata = service_metadata()
 
 
 class Product(Base):
@@ -26,34 +30,3 @@ class Product(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
-
-
-class ProductIn(BaseModel):
-    sku: SafeStr = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    name: SafeStr = Field(min_length=1, max_length=200)
-    description: SafeStr = Field(default="", max_length=5000)
-    price_cents: int = Field(ge=0, le=100_000_000)
-
-
-class ProductPatch(BaseModel):
-    name: SafeStr | None = Field(default=None, min_length=1, max_length=200)
-    description: SafeStr | None = Field(default=None, max_length=5000)
-    price_cents: int | None = Field(default=None, ge=0, le=100_000_000)
-
-
-class ProductOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    sku: str
-    name: str
-    description: str
-    price_cents: int
-    created_at: datetime
-    updated_at: datetime
-
-
-class ProductPage(BaseModel):
-    items: list[ProductOut]
-    limit: int
-    offset: int

@@ -14,10 +14,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from capstone.catalog.models import Product, ProductIn, ProductOut, ProductPage, ProductPatch
+from capstone.catalog.models import Product
 from capstone.common.db import Database
 from capstone.common.logging import get_logger
 from capstone.common.problems import Problem
+from capstone.contracts.catalog import ProductIn, ProductOut, ProductPage, ProductPatch
 
 log = get_logger("capstone.catalog.cache")
 

@@ -8,7 +8,9 @@ The pool has as many threads as the engine has connections, and the request id t
 
 Every service owns one database and its schema history: ``capstone/<service>/migrations``.
 ``python -m capstone.<service> migrate`` runs :func:`migrate`, a programmatic Alembic
-``upgrade head``; each ``migrations/env.py`` is one line that calls :func:`run_alembic_env`.
+``upgrade head``; each ``migrations/env.py`` calls :func:`run_alembic_env` with the service's own
+``MetaData`` (see :func:`service_metadata`): its tables and nobody else's, so ``alembic revision
+--autogenerate`` compares a service's database with that service's models only.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import MetaData, create_engine, text
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 T = TypeVar("T")
@@ -39,10 +41,10 @@ NAMING = {
 }
 
 
-class Base(DeclarativeBase):
-    """Base of every service's models; each service has its own tables in its own database."""
-
-    metadata = MetaData(naming_convention=NAMING)
+def service_metadata() -> MetaData:
+    """A new ``MetaData`` with the shop's naming convention: one per service, for its
+    ``DeclarativeBase``, because each service has its own tables in its own database."""
+    return MetaData(naming_convention=NAMING)
 
 
 class Database:
@@ -99,7 +101,7 @@ def migrate(migrations_dir: Path, database_url: str) -> None:
     command.upgrade(config, "head")
 
 
-def run_alembic_env() -> None:
+def run_alembic_env(target_metadata: MetaData) -> None:
     """The body of every service's ``migrations/env.py`` (online mode only)."""
     from alembic import context
 
@@ -108,7 +110,7 @@ def run_alembic_env() -> None:
         raise RuntimeError("run migrations with `python -m capstone.<service> migrate`")
     engine = create_engine(url, poolclass=NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata)
+        context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -17,20 +17,21 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from capstone.catalog.models import ProductIn, ProductOut, ProductPage, ProductPatch
 from capstone.common.db import Database
 from capstone.common.health import database_check, redis_check
 from capstone.common.problems import Problem, error_responses
 from capstone.common.service import create_app, serve_app
 from capstone.common.validation import ASCII_TOKEN, MAX_ID, SafeStr
+from capstone.contracts.catalog import ProductIn, ProductOut, ProductPage, ProductPatch
+from capstone.contracts.notifications import NotificationPage
+from capstone.contracts.orders import OrderIn, OrderOut, OrderPage, StockIn, StockOut
+from capstone.contracts.paging import PAGE_DEFAULT, Cursor, Limit
 from capstone.gateway import security
 from capstone.gateway.docs import DOCS_HTML
 from capstone.gateway.downstream import Downstream
 from capstone.gateway.models import RegisterIn, TokenOut, User, UserOut
 from capstone.gateway.ratelimit import RateLimiter
 from capstone.gateway.settings import GatewaySettings
-from capstone.notifier.models import NotificationOut
-from capstone.orders.models import OrderIn, OrderOut, StockIn, StockOut
 
 API = "/api/v1"
 ProductId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -251,9 +252,12 @@ def build_app(settings: GatewaySettings) -> FastAPI:
             headers={"Idempotency-Key": idempotency_key},
         )
 
-    @app.get(f"{API}/orders", tags=["orders"], response_model=list[OrderOut], responses=AUTHED)
-    async def list_orders(who: Reader) -> Response:
-        return await orders.call("GET", "/orders", user_id=who.user_id)
+    @app.get(f"{API}/orders", tags=["orders"], response_model=OrderPage, responses=AUTHED)
+    async def list_orders(
+        who: Reader, limit: Limit = PAGE_DEFAULT, cursor: Cursor = None
+    ) -> Response:
+        page = {"limit": limit, "cursor": cursor} if cursor else {"limit": limit}
+        return await orders.call("GET", "/orders", user_id=who.user_id, params=page)
 
     @app.get(
         f"{API}/orders/{{order_id}}",
@@ -268,11 +272,14 @@ def build_app(settings: GatewaySettings) -> FastAPI:
     @app.get(
         f"{API}/notifications",
         tags=["orders"],
-        response_model=list[NotificationOut],
+        response_model=NotificationPage,
         responses=AUTHED,
     )
-    async def list_notifications(who: Reader) -> Response:
-        return await notifier.call("GET", "/notifications", user_id=who.user_id)
+    async def list_notifications(
+        who: Reader, limit: Limit = PAGE_DEFAULT, cursor: Cursor = None
+    ) -> Response:
+        page = {"limit": limit, "cursor": cursor} if cursor else {"limit": limit}
+        return await notifier.call("GET", "/notifications", user_id=who.user_id, params=page)
 
     return app
 

@@ -7,12 +7,18 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import DateTime, String, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from capstone.common.db import Base
+from capstone.common.db import service_metadata
 from capstone.common.validation import SafeStr
 
 Role = Literal["user", "admin"]
+
+
+class Base(DeclarativeBase):
+    """This service's tables only: its migrations compare its database with this metadata."""
+
+    metadata = service_metadata()
 
 
 class User(Base):

@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from capstone.common.db import Base
+from capstone.common.db import service_metadata
+
+
+class Base(DeclarativeBase):
+    """This service's tables only: its migrations compare its database with this metadata."""
+
+    metadata = service_metadata()
 
 
 class Stock(Base):

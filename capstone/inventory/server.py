@@ -22,8 +22,8 @@ from capstone.common.db import Database
 from capstone.common.health import database_check, run_checks
 from capstone.common.logging import bind_request_id, get_logger
 from capstone.common.service import create_app, server_for, stop_on_signals
-from capstone.inventory import inventory_pb2 as pb
-from capstone.inventory import inventory_pb2_grpc as pb_grpc
+from capstone.contracts import inventory_pb2 as pb
+from capstone.contracts import inventory_pb2_grpc as pb_grpc
 from capstone.inventory import stock
 from capstone.inventory.settings import InventorySettings
 
@@ -73,6 +73,17 @@ class InventoryServicer(pb_grpc.InventoryServicer):
                 await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(short))
             log.info("reserved", order_id=request.order_id, replayed=replayed)
             return pb.ReserveReply(order_id=request.order_id, replayed=replayed)
+
+    async def Release(
+        self, request: pb.ReleaseRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReleaseReply:
+        with _observe("Release", context):
+            if not request.order_id:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "order_id needed")
+            order_id = request.order_id
+            released = await self.db.run(lambda s: stock.release(s, order_id))
+            log.info("reservation released", order_id=order_id, released=released)
+            return pb.ReleaseReply(order_id=order_id, released=released)
 
 
 @contextlib.contextmanager

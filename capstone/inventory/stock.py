@@ -3,7 +3,8 @@
 Each function takes a session that is already inside a transaction (``Database.run``).
 ``reserve`` claims the order id (``INSERT ... ON CONFLICT DO NOTHING``) and takes each line with a
 guarded ``UPDATE ... WHERE quantity >= n``; one short line rolls the whole reservation back. Lines
-are taken in product-id order so two orders cannot deadlock.
+are taken in product-id order so two orders cannot deadlock. ``release`` undoes a reservation:
+it deletes the order's reservation and gives its lines back, in the same product-id order.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -73,3 +74,28 @@ def reserve(session: Session, order_id: str, lines: list[Line]) -> bool:
         [{"order_id": order_id, "product_id": p, "quantity": q} for p, q in wanted.items()],
     )
     return False
+
+
+def release(session: Session, order_id: str) -> bool:
+    """Gives an order's reserved stock back; False when it holds no reservation (a no-op).
+
+    The reservation row is locked first (``FOR UPDATE``): a second, concurrent release of the
+    same order waits, then finds the row gone and gives nothing back twice."""
+    held = session.scalar(
+        select(Reservation.order_id).where(Reservation.order_id == order_id).with_for_update()
+    )
+    if held is None:
+        return False
+    lines = session.execute(
+        select(ReservationLine.product_id, ReservationLine.quantity)
+        .where(ReservationLine.order_id == order_id)
+        .order_by(ReservationLine.product_id)  # the order reserve takes them in: no deadlock
+    ).all()
+    for product_id, quantity in lines:
+        session.execute(
+            update(Stock)
+            .where(Stock.product_id == product_id)
+            .values(quantity=Stock.quantity + quantity, updated_at=func.now())
+        )
+    session.execute(delete(Reservation).where(Reservation.order_id == order_id))  # lines cascade
+    return True

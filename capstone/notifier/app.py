@@ -2,7 +2,8 @@
 
 The consumer runs as a task beside the API. On SIGTERM it is asked to stop: it finishes the
 entries it has read and leaves within one read block (an entry read but not acknowledged, say
-after a SIGKILL, stays pending and is processed at the next start).
+after a SIGKILL, stays pending and is processed at the next start). ``GET /notifications`` is
+paged by keyset on the notification id (see capstone.contracts.paging).
 """
 
 from __future__ import annotations
@@ -18,18 +19,68 @@ from sqlalchemy import select
 
 from capstone.common.db import Database
 from capstone.common.health import database_check, redis_check
+from capstone.common.problems import Problem
 from capstone.common.service import create_app, serve_app, stop_task
-from capstone.notifier.consumer import Consumer
-from capstone.notifier.models import Notification, NotificationOut
+from capstone.contracts import headers
+from capstone.contracts.notifications import NotificationOut, NotificationPage
+from capstone.contracts.paging import (
+    PAGE_DEFAULT,
+    Cursor,
+    InvalidCursor,
+    Limit,
+    decode_cursor,
+    encode_cursor,
+)
+from capstone.notifier.consumer import Consumer, SqlNotificationStore
+from capstone.notifier.models import Notification
 from capstone.notifier.settings import NotifierSettings
 
-UserId = Annotated[str, Header(alias="X-User-ID", min_length=1, max_length=64)]
+UserId = Annotated[str, Header(alias=headers.USER_ID, min_length=1, max_length=64)]
+
+
+def _after(cursor: str | None) -> int:
+    """The id after which the page starts; a 422 for a cursor not made here."""
+    if cursor is None:
+        return 0
+    try:
+        (last_id,) = decode_cursor(cursor)
+    except (InvalidCursor, TypeError, ValueError) as error:
+        raise Problem(422, "Invalid cursor", "use the next_cursor of the previous page") from error
+    if not isinstance(last_id, int) or not 0 <= last_id < 2**63:
+        raise Problem(422, "Invalid cursor", "use the next_cursor of the previous page")
+    return last_id
+
+
+def _page(session: Any, user_id: str, limit: int, after: int) -> NotificationPage:
+    rows = list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user_id, Notification.id > after)
+            .order_by(Notification.id)
+            .limit(limit + 1)  # one extra row says whether another page follows
+        )
+    )
+    page = rows[:limit]
+    return NotificationPage(
+        items=[
+            NotificationOut(
+                id=n.id,
+                event_id=n.event_id,
+                order_id=n.order_id,
+                user_id=n.user_id,
+                message=n.message,
+                created_at=n.created_at,
+            )
+            for n in page
+        ],
+        next_cursor=encode_cursor(page[-1].id) if len(rows) > limit else None,
+    )
 
 
 def build_app(settings: NotifierSettings) -> FastAPI:
     db = Database(settings.database_url)
     redis = aioredis.from_url(settings.redis_url)
-    consumer = Consumer(db, redis, settings)
+    consumer = Consumer(SqlNotificationStore(db), redis, settings)
     state: dict[str, asyncio.Task[None]] = {}
 
     @asynccontextmanager
@@ -58,26 +109,11 @@ def build_app(settings: NotifierSettings) -> FastAPI:
     )
 
     @app.get("/notifications")
-    async def my_notifications(user_id: UserId) -> list[NotificationOut]:
-        def mine(session: Any) -> list[NotificationOut]:
-            rows = session.scalars(
-                select(Notification)
-                .where(Notification.user_id == user_id)
-                .order_by(Notification.id)
-            )
-            return [
-                NotificationOut(
-                    id=n.id,
-                    event_id=n.event_id,
-                    order_id=n.order_id,
-                    user_id=n.user_id,
-                    message=n.message,
-                    created_at=n.created_at,
-                )
-                for n in rows
-            ]
-
-        return await db.run(mine)
+    async def my_notifications(
+        user_id: UserId, limit: Limit = PAGE_DEFAULT, cursor: Cursor = None
+    ) -> NotificationPage:
+        after = _after(cursor)
+        return await db.run(lambda session: _page(session, user_id, limit, after))
 
     return app
 

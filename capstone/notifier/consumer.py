@@ -8,6 +8,10 @@
 - each entry: one ``INSERT ... ON CONFLICT DO NOTHING`` (unique event id and order id), then
   ``XACK``. A duplicate inserts nothing and is acknowledged all the same: exactly one
   notification per order, with at-least-once delivery.
+
+The acknowledgement is the notifier's receipt: the orders relay republishes an event whose
+entry has vanished from the stream before the group acknowledged it (see orders/outbox.py).
+Notifications are written through a :class:`NotificationStore`, so the rules are unit-tested.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import Counter
 from redis.exceptions import ResponseError
@@ -25,7 +29,8 @@ from sqlalchemy.orm import Session
 from capstone.common.db import Database
 from capstone.common.events import ORDER_PLACED, Event
 from capstone.common.logging import bind_request_id, get_logger
-from capstone.notifier.models import Notification, OrderPlaced
+from capstone.contracts.events import OrderPlaced
+from capstone.notifier.models import Notification
 from capstone.notifier.settings import NotifierSettings
 
 HANDLED = Counter("stream_messages_total", "stream entries handled", ["outcome"])
@@ -49,9 +54,25 @@ def _store(session: Session, event_id: str, placed: OrderPlaced) -> bool:
     return inserted is not None
 
 
-class Consumer:
-    def __init__(self, db: Database, redis: Any, settings: NotifierSettings) -> None:
+class NotificationStore(Protocol):
+    async def add(self, event_id: str, placed: OrderPlaced) -> bool:
+        """Stores the order's notification; False when it exists already (a duplicate)."""
+        ...
+
+
+class SqlNotificationStore:
+    """:class:`NotificationStore` in the notifier's database."""
+
+    def __init__(self, db: Database) -> None:
         self.db = db
+
+    async def add(self, event_id: str, placed: OrderPlaced) -> bool:
+        return await self.db.run(lambda session: _store(session, event_id, placed))
+
+
+class Consumer:
+    def __init__(self, store: NotificationStore, redis: Any, settings: NotifierSettings) -> None:
+        self.store = store
         self.redis = redis
         self.s = settings
         self._stopping = asyncio.Event()
@@ -92,7 +113,7 @@ class Consumer:
             return "invalid"
         bind_request_id(event.request_id)
         event_id = str(event.event_id)
-        created = await self.db.run(lambda session: _store(session, event_id, placed))
+        created = await self.store.add(event_id, placed)
         outcome = "stored" if created else "duplicate"
         log.info("notification", outcome=outcome, event_id=event_id, order_id=placed.order_id)
         return outcome

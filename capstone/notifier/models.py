@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
 from sqlalchemy import BigInteger, DateTime, String, Text, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from capstone.common.db import Base
+from capstone.common.db import service_metadata
+
+
+class Base(DeclarativeBase):
+    """This service's tables only: its migrations compare its database with this metadata."""
+
+    metadata = service_metadata()
 
 
 class Notification(Base):
@@ -22,26 +27,3 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
-
-
-class NotificationOut(BaseModel):
-    id: int
-    event_id: str
-    order_id: str
-    user_id: str
-    message: str
-    created_at: datetime
-
-
-class PlacedItem(BaseModel):
-    product_id: int
-    quantity: int
-
-
-class OrderPlaced(BaseModel):
-    """The ``order.placed`` payload as the notifier reads it: a payload that does not match can
-    never be stored, so it is rejected (and dropped) before it reaches the database."""
-
-    order_id: str = Field(min_length=1, max_length=36)
-    user_id: str = Field(min_length=1, max_length=64)
-    items: list[PlacedItem]

@@ -2,7 +2,8 @@
 named by the ``X-User-ID`` header the gateway sets after it has checked the token.
 
 A user sees only their own orders: another user's order is 404, exactly like a missing one, so
-the answer does not reveal that it exists.
+the answer does not reveal that it exists. ``GET /orders`` is paged by keyset on
+(created_at, id), oldest first (see capstone.contracts.paging).
 """
 
 from __future__ import annotations
@@ -10,24 +11,35 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Annotated, Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Header, Response
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from capstone.common.db import Database
 from capstone.common.health import database_check, redis_check
 from capstone.common.problems import PROBLEM_JSON, Problem
 from capstone.common.service import create_app, serve_app, stop_task
+from capstone.contracts import headers
+from capstone.contracts.orders import OrderIn, OrderItem, OrderOut, OrderPage, StockIn, StockOut
+from capstone.contracts.paging import (
+    PAGE_DEFAULT,
+    Cursor,
+    InvalidCursor,
+    Limit,
+    decode_cursor,
+    encode_cursor,
+)
 from capstone.orders.inventory_client import InventoryClient, InventoryUnavailable
-from capstone.orders.models import Order, OrderIn, OrderItem, OrderOut, StockIn, StockOut
+from capstone.orders.models import Order
 from capstone.orders.outbox import OutboxRelay
-from capstone.orders.placing import OrderPlacer
+from capstone.orders.placing import OrderPlacer, SqlOrderStore
 from capstone.orders.settings import OrdersSettings
 
-UserId = Annotated[str, Header(alias="X-User-ID", min_length=1, max_length=64)]
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
+UserId = Annotated[str, Header(alias=headers.USER_ID, min_length=1, max_length=64)]
+IdempotencyKey = Annotated[str, Header(alias=headers.IDEMPOTENCY_KEY, min_length=1, max_length=200)]
 
 
 def _out(order: Order) -> OrderOut:
@@ -40,12 +52,43 @@ def _out(order: Order) -> OrderOut:
     )
 
 
+def _position(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (created_at, id) after which the page starts; a 422 for a cursor not made here."""
+    if cursor is None:
+        return None
+    try:
+        created_at, order_id = decode_cursor(cursor)
+        return datetime.fromisoformat(created_at), str(order_id)
+    except (InvalidCursor, TypeError, ValueError) as error:
+        raise Problem(422, "Invalid cursor", "use the next_cursor of the previous page") from error
+
+
+def _page_of_orders(session: Any, user_id: str, limit: int, cursor: str | None) -> OrderPage:
+    query = select(Order).where(Order.user_id == user_id)
+    if (after := _position(cursor)) is not None:
+        query = query.where(tuple_(Order.created_at, Order.id) > after)
+    rows = list(session.scalars(query.order_by(Order.created_at, Order.id).limit(limit + 1)))
+    more = len(rows) > limit  # one extra row says whether another page follows
+    page = rows[:limit]
+    last = page[-1] if more else None
+    next_cursor = encode_cursor(last.created_at.isoformat(), last.id) if last else None
+    return OrderPage(items=[_out(order) for order in page], next_cursor=next_cursor)
+
+
 def build_app(settings: OrdersSettings) -> FastAPI:
     db = Database(settings.database_url, pool_size=10, max_overflow=20)
     redis = aioredis.from_url(settings.redis_url)
     inventory = InventoryClient(settings.inventory_target, settings.reserve_deadline_seconds)
-    relay = OutboxRelay(db, redis, settings.events_stream, settings.outbox_poll_seconds)
-    placer = OrderPlacer(db, inventory, relay, settings)
+    relay = OutboxRelay(
+        db,
+        redis,
+        settings.events_stream,
+        settings.outbox_poll_seconds,
+        group=settings.consumer_group,
+        max_entries=settings.stream_max_entries,
+        check_after_seconds=settings.outbox_check_after_seconds,
+    )
+    placer = OrderPlacer(SqlOrderStore(db), inventory, relay.wake, settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -72,18 +115,15 @@ def build_app(settings: OrdersSettings) -> FastAPI:
     async def place_order(order: OrderIn, user_id: UserId, key: IdempotencyKey) -> Response:
         answer = await placer.place(user_id, key, order)
         media = PROBLEM_JSON if answer.status >= 400 else "application/json"
-        headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
-        return Response(answer.body, status_code=answer.status, media_type=media, headers=headers)
+        replayed = {headers.IDEMPOTENT_REPLAYED: "true"} if answer.replayed else {}
+        return Response(answer.body, status_code=answer.status, media_type=media, headers=replayed)
 
     @app.get("/orders")
-    async def list_orders(user_id: UserId) -> list[OrderOut]:
-        def mine(session: Any) -> list[OrderOut]:
-            rows = session.scalars(
-                select(Order).where(Order.user_id == user_id).order_by(Order.created_at)
-            )
-            return [_out(order) for order in rows]
-
-        return await db.run(mine)
+    async def list_orders(
+        user_id: UserId, limit: Limit = PAGE_DEFAULT, cursor: Cursor = None
+    ) -> OrderPage:
+        _position(cursor)  # a bad cursor is a 422 before any database work
+        return await db.run(lambda session: _page_of_orders(session, user_id, limit, cursor))
 
     @app.get("/orders/{order_id}")
     async def get_order(order_id: str, user_id: UserId) -> OrderOut:

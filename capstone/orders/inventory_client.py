@@ -2,6 +2,11 @@
 
 Every call has a deadline. ``Reserve`` is idempotent by order id, so an UNAVAILABLE answer is
 retried (a couple of times, inside the same overall deadline) without risk of reserving twice.
+``Release`` gives a reservation back when the order could not be written after all.
+
+The gRPC status codes become exceptions the placing code understands: FAILED_PRECONDITION is
+:class:`InsufficientStock` (409), INVALID_ARGUMENT is :class:`InvalidReservation` (422), and
+anything else, once retries are spent, is :class:`InventoryUnavailable` (503).
 """
 
 from __future__ import annotations
@@ -13,9 +18,9 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from capstone.common.logging import current_request_id
-from capstone.inventory import inventory_pb2 as pb
-from capstone.inventory import inventory_pb2_grpc as pb_grpc
-from capstone.orders.models import OrderItem
+from capstone.contracts import inventory_pb2 as pb
+from capstone.contracts import inventory_pb2_grpc as pb_grpc
+from capstone.contracts.orders import OrderItem
 
 SERVICE_NAME = "shop.inventory.v1.Inventory"
 RETRIES = 3
@@ -34,10 +39,13 @@ class InventoryUnavailable(Exception):
 
 
 class InventoryClient:
-    def __init__(self, target: str, deadline_seconds: float) -> None:
+    def __init__(
+        self, target: str, deadline_seconds: float, stub: pb_grpc.InventoryStub | None = None
+    ) -> None:
         self.target = target
         self.deadline = deadline_seconds
         self._channel: grpc.aio.Channel | None = None
+        self._stub = stub  # given by unit tests; otherwise made on the first call
 
     def _open(self) -> grpc.aio.Channel:
         # an aio channel belongs to the event loop that creates it: open it inside the server's
@@ -47,7 +55,9 @@ class InventoryClient:
 
     @property
     def stub(self) -> pb_grpc.InventoryStub:
-        return pb_grpc.InventoryStub(self._open())
+        if self._stub is None:
+            self._stub = pb_grpc.InventoryStub(self._open())
+        return self._stub
 
     @property
     def health(self) -> health_pb2_grpc.HealthStub:
@@ -79,6 +89,18 @@ class InventoryClient:
                     raise InventoryUnavailable(f"{code.name}: {error.details()}") from error
                 await asyncio.sleep(0.1 * attempt)  # backoff before the next attempt
         raise InventoryUnavailable("no attempt left")
+
+    async def release(self, order_id: str) -> bool:
+        """Gives the order's reservation back; True when there was one. Safe to repeat."""
+        try:
+            reply = await self.stub.Release(
+                pb.ReleaseRequest(order_id=order_id),
+                timeout=self.deadline,
+                metadata=self._metadata(),
+            )
+        except grpc.aio.AioRpcError as error:
+            raise InventoryUnavailable(f"{error.code().name}: {error.details()}") from error
+        return bool(reply.released)
 
     async def set_stock(self, product_id: int, quantity: int) -> int:
         try:

@@ -1,8 +1,9 @@
-"""Orders tables and schemas (lessons 03, 04, 07 and 12).
+"""Orders tables (lessons 04, 07 and 12); the HTTP bodies are in capstone.contracts.orders.
 
 ``idempotency_keys`` has the primary key (user_id, key): claiming a key is one
 ``INSERT ... ON CONFLICT``. ``outbox`` rows are written in the same transaction as their order
-and published to the stream by the relay.
+and published to the stream by the relay, which then waits for the consumer group to
+acknowledge them (see outbox.py).
 """
 
 from __future__ import annotations
@@ -10,17 +11,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from capstone.common.db import Base
-from capstone.common.validation import MAX_ID
+from capstone.common.db import service_metadata
+
+
+class Base(DeclarativeBase):
+    """This service's tables only: its migrations compare its database with this metadata."""
+
+    metadata = service_metadata()
 
 
 class Order(Base):
     __tablename__ = "orders"
+    # a user's orders, oldest first: the keyset of GET /orders
+    __table_args__ = (Index("ix_orders_user_created", "user_id", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
@@ -56,7 +63,14 @@ class IdempotencyKey(Base):
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_unsent", "id", postgresql_where="sent_at IS NULL"),)
+    __table_args__ = (
+        Index("ix_outbox_unsent", "id", postgresql_where="sent_at IS NULL"),
+        Index(
+            "ix_outbox_unacknowledged",
+            "id",
+            postgresql_where="sent_at IS NOT NULL AND acked_at IS NULL",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
@@ -66,29 +80,5 @@ class OutboxMessage(Base):
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class OrderItem(BaseModel):
-    product_id: int = Field(gt=0, le=MAX_ID)
-    quantity: int = Field(gt=0, le=1000)
-
-
-class OrderIn(BaseModel):
-    items: list[OrderItem] = Field(min_length=1, max_length=50)
-
-
-class OrderOut(BaseModel):
-    id: str
-    user_id: str
-    status: str
-    items: list[OrderItem]
-    created_at: datetime
-
-
-class StockIn(BaseModel):
-    quantity: int = Field(ge=0, le=1_000_000)
-
-
-class StockOut(BaseModel):
-    product_id: int
-    quantity: int
+    stream_id: Mapped[str | None] = mapped_column(String(40))  # the entry XADD answered
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -4,6 +4,14 @@
 2. ask inventory to ``Reserve`` over gRPC, with a deadline; the order id is derived from
    (user, key), so a retried request reserves the same order and never twice;
 3. in ONE transaction: the order, its lines, the outbox row, and the stored response.
+
+Whatever fails after step 2 undoes it: the reservation is released (``Release``) and the key is
+given back, so stock never leaks and the client may retry with the same key. Should the release
+itself fail (inventory away), the reservation stays under the order id, and a retry with the
+same key reuses it (``Reserve`` is idempotent by order id) instead of taking the stock again.
+
+:class:`OrderPlacer` talks to its collaborators through small protocols (an inventory, a store
+of keys and orders, a relay to wake), so its rules are unit-tested with fakes.
 """
 
 from __future__ import annotations
@@ -11,9 +19,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from prometheus_client import Counter
@@ -23,21 +32,27 @@ from capstone.common.db import Database
 from capstone.common.events import ORDER_PLACED, Event
 from capstone.common.logging import current_request_id, get_logger
 from capstone.common.problems import Problem, problem_body
+from capstone.contracts.orders import OrderIn, OrderItem, OrderOut
 from capstone.orders import idempotency
 from capstone.orders.inventory_client import (
     InsufficientStock,
     InvalidReservation,
-    InventoryClient,
     InventoryUnavailable,
 )
-from capstone.orders.models import Order, OrderIn, OrderLine, OrderOut
-from capstone.orders.outbox import OutboxRelay, add_event
+from capstone.orders.models import Order, OrderLine
+from capstone.orders.outbox import add_event
 from capstone.orders.settings import OrdersSettings
 
 ORDER_NAMESPACE = uuid.UUID("6f1d2c1e-8a59-4b8e-9d33-2c7a3f0e5b10")
 PLACED = Counter("orders_placed_total", "orders accepted")
 REPLAYED = Counter("idempotent_replays_total", "requests answered from a stored response")
+RELEASED = Counter("reservations_released_total", "reservations given back after a failure")
 log = get_logger("capstone.orders")
+
+
+def order_id_for(user_id: str, key: str) -> str:
+    """The order's id, derived from (user, key): a retry of the request names the same order."""
+    return str(uuid.uuid5(ORDER_NAMESPACE, f"{user_id}:{key}"))
 
 
 @dataclass(frozen=True)
@@ -47,17 +62,54 @@ class Answer:
     replayed: bool = False
 
 
+class Inventory(Protocol):
+    async def reserve(self, order_id: str, items: list[OrderItem]) -> bool: ...
+    async def release(self, order_id: str) -> bool: ...
+
+
+class OrderStore(Protocol):
+    """Idempotency keys and orders: each method is one transaction."""
+
+    async def claim(
+        self, user_id: str, key: str, fp: str, lock_seconds: float
+    ) -> idempotency.Existing | None: ...
+    async def finish(self, user_id: str, key: str, status: int, body: str) -> None: ...
+    async def release_key(self, user_id: str, key: str) -> None: ...
+    async def write_order(self, placed: OrderOut, key: str, body: str) -> None: ...
+
+
+class SqlOrderStore:
+    """:class:`OrderStore` in the orders database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def claim(
+        self, user_id: str, key: str, fp: str, lock_seconds: float
+    ) -> idempotency.Existing | None:
+        return await self.db.run(lambda s: idempotency.claim(s, user_id, key, fp, lock_seconds))
+
+    async def finish(self, user_id: str, key: str, status: int, body: str) -> None:
+        await self.db.run(lambda s: idempotency.finish(s, user_id, key, status, body))
+
+    async def release_key(self, user_id: str, key: str) -> None:
+        await self.db.run(lambda s: idempotency.release(s, user_id, key))
+
+    async def write_order(self, placed: OrderOut, key: str, body: str) -> None:
+        await self.db.run(lambda s: _write_order(s, placed, key, body))
+
+
 class OrderPlacer:
     def __init__(
         self,
-        db: Database,
-        inventory: InventoryClient,
-        relay: OutboxRelay,
+        store: OrderStore,
+        inventory: Inventory,
+        wake_relay: Callable[[], None],
         settings: OrdersSettings,
     ) -> None:
-        self.db = db
+        self.store = store
         self.inventory = inventory
-        self.relay = relay
+        self.wake_relay = wake_relay
         self.settings = settings
 
     async def place(self, user_id: str, key: str, order: OrderIn) -> Answer:
@@ -65,19 +117,15 @@ class OrderPlacer:
         existing = await self._claim_or_wait(user_id, key, fp)
         if existing is not None:
             return existing
-        order_id = str(uuid.uuid5(ORDER_NAMESPACE, f"{user_id}:{key}"))
+        order_id = order_id_for(user_id, key)
         try:
             await self.inventory.reserve(order_id, order.items)
         except InsufficientStock as short:
-            body = dumps(problem_body(409, "Insufficient stock", str(short)))
-            await self.db.run(lambda s: idempotency.finish(s, user_id, key, 409, body))
-            return Answer(409, body)
+            return await self._refuse(user_id, key, 409, "Insufficient stock", str(short))
         except InvalidReservation as bad:
-            body = dumps(problem_body(422, "Invalid order", str(bad)))
-            await self.db.run(lambda s: idempotency.finish(s, user_id, key, 422, body))
-            return Answer(422, body)
+            return await self._refuse(user_id, key, 422, "Invalid order", str(bad))
         except BaseException as error:  # unavailable, timed out, cancelled: the key is free again
-            await asyncio.shield(self.db.run(lambda s: idempotency.release(s, user_id, key)))
+            await asyncio.shield(self.store.release_key(user_id, key))
             if isinstance(error, InventoryUnavailable):
                 raise Problem(
                     503, "Inventory unavailable", str(error), headers={"Retry-After": "1"}
@@ -91,11 +139,34 @@ class OrderPlacer:
             created_at=datetime.now(UTC),
         )
         body = placed.model_dump_json()
-        await self.db.run(lambda s: _write_order(s, placed, key, body))
+        try:
+            await self.store.write_order(placed, key, body)
+        except BaseException:  # the stock is reserved for an order that does not exist: undo
+            await asyncio.shield(self._undo_reservation(order_id, user_id, key))
+            raise
         PLACED.inc()
         log.info("order placed", order_id=order_id, user_id=user_id)
-        self.relay.wake()
+        self.wake_relay()
         return Answer(201, body)
+
+    async def _refuse(self, user_id: str, key: str, status: int, title: str, why: str) -> Answer:
+        """A final answer (nothing was reserved), stored under the key like any other."""
+        body = dumps(problem_body(status, title, why))
+        await self.store.finish(user_id, key, status, body)
+        return Answer(status, body)
+
+    async def _undo_reservation(self, order_id: str, user_id: str, key: str) -> None:
+        """Gives the stock back, then the key: the client may retry, and nothing leaked."""
+        try:
+            if await self.inventory.release(order_id):
+                RELEASED.inc()
+            log.warning("order not written: reservation released", order_id=order_id)
+        except Exception as error:  # kept under the order id: a retry with the key reuses it
+            log.error("order not written, reservation kept", order_id=order_id, error=repr(error))
+        try:
+            await self.store.release_key(user_id, key)
+        except Exception as error:  # the claim expires after IDEMPOTENCY_LOCK_SECONDS anyway
+            log.error("key not released", order_id=order_id, error=repr(error))
 
     async def _claim_or_wait(self, user_id: str, key: str, fp: str) -> Answer | None:
         """None once this request owns the key; else the answer the client gets now."""
@@ -103,7 +174,7 @@ class OrderPlacer:
         pause = 0.02
         lock = self.settings.idempotency_lock_seconds
         while True:
-            found = await self.db.run(lambda s: idempotency.claim(s, user_id, key, fp, lock))
+            found = await self.store.claim(user_id, key, fp, lock)
             if found is None:
                 return None
             if found.fingerprint != fp:

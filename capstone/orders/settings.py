@@ -13,6 +13,13 @@ class OrdersSettings(ServiceSettings):
     reserve_deadline_seconds: float = 2.0
     outbox_poll_seconds: float = 0.5
     events_stream: str = "orders.events"
+    # the notifier's consumer group: the relay trims and republishes by its acknowledgements
+    consumer_group: str = "notifier"
+    # the stream never holds more: beyond it the relay stops publishing (the outbox keeps the
+    # rows) rather than trimming entries the notifier has not read
+    stream_max_entries: int = 100_000
+    # a published row is checked (acknowledged? vanished?) once it is this old
+    outbox_check_after_seconds: float = 1.0
     # how long a repeated request waits for the first one with its key before answering 409
     idempotency_wait_seconds: float = 5.0
     # a claim older than this whose request never finished (a crash) may be taken over

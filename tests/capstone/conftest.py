@@ -94,10 +94,25 @@ class Shop:
         return pid
 
     def notifications(self, headers: dict[str, str]) -> list[dict[str, Any]]:
+        """Every notification of the user: all the pages."""
+        return self.pages("/notifications", headers)
+
+    def orders(self, headers: dict[str, str]) -> list[dict[str, Any]]:
+        """Every order of the user: all the pages."""
+        return self.pages("/orders", headers)
+
+    def pages(self, path: str, headers: dict[str, str], limit: int = 100) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": limit}
         with self.client() as http:
-            reply = http.get("/notifications", headers=headers)
-            assert reply.status_code == 200, reply.text
-            return list(reply.json())
+            while True:
+                reply = http.get(path, headers=headers, params=params)
+                assert reply.status_code == 200, reply.text
+                page = reply.json()
+                found += page["items"]
+                if page["next_cursor"] is None:
+                    return found
+                params["cursor"] = page["next_cursor"]
 
     def database_url(self, service: str) -> str:
         return str(self.system.config.database_url(service)).replace(

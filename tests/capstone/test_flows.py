@@ -177,11 +177,12 @@ def test_order_flow_idempotent_replay_and_notification(shop, poll):
         assert again.headers.get("idempotent-replayed") == "true"
         assert http.get(f"/products/{pid}/stock").json()["quantity"] == 3, "reserved once"
         mine = http.get("/orders", headers=alice).json()
-        assert [o["id"] for o in mine] == [order["id"]]
+        assert [o["id"] for o in mine["items"]] == [order["id"]]
+        assert mine["next_cursor"] is None
         assert http.get(f"/orders/{order['id']}", headers=alice).json() == order
         theirs = http.get(f"/orders/{order['id']}", headers=bob)
         assert theirs.status_code == 404, "another user's order is not found, not forbidden"
-        assert http.get("/orders", headers=bob).json() == []
+        assert http.get("/orders", headers=bob).json() == {"items": [], "next_cursor": None}
 
     def notified():
         return [n for n in shop.notifications(alice) if n["order_id"] == order["id"]]

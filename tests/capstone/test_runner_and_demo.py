@@ -1,5 +1,6 @@
 """`journey capstone demo` against the running shop, `journey capstone up` end to end, and a
-clean stop: no capstone process outlives the runner. Runs last: its last test stops the shop."""
+clean stop: no capstone process outlives the runner. Every test that stops a shop starts its own,
+so these tests can run in any order, before or after the others."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+
+from journey.pytest_plugin import require_service
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,9 +76,30 @@ def test_up_command_starts_and_stops_cleanly_on_sigterm(shop, find_capstone_pids
     assert find_capstone_pids(prefix) == [], "no capstone process outlives `journey capstone up`"
 
 
-def test_stopping_the_runner_leaves_no_process(shop, find_capstone_pids):
-    """Last: stops the session's shop (its fixture's teardown then finds nothing to stop)."""
-    assert len(find_capstone_pids(shop.prefix)) == 5, "five services run during the session"
-    codes = shop.system.stop(timeout=15)
-    assert codes == dict.fromkeys(codes, 0), f"each service shuts down cleanly: {codes}"
-    assert find_capstone_pids(shop.prefix) == [], "no capstone process is left"
+def test_stopping_the_runner_leaves_no_process(find_capstone_pids, tmp_path):
+    """A shop of its own (the session's keeps running for the tests after this one)."""
+    from capstone.runner import Capstone, Config, Ports
+
+    postgres_url = require_service("postgres")
+    redis_url = require_service("redis")
+    prefix = f"shoptest_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    config = Config(
+        ports=Ports.free(),
+        db_prefix=prefix,
+        key_prefix=prefix,
+        events_stream=f"{prefix}:orders.events",
+        postgres_url=postgres_url,
+        redis_url=redis_url,
+    )
+    with (tmp_path / "services.log").open("w") as log:
+        system = Capstone(config, output=log)
+        try:
+            system.up(timeout=60.0)
+            assert len(find_capstone_pids(prefix)) == 5, "five services run"
+            codes = system.stop(timeout=15)
+            assert codes == dict.fromkeys(codes, 0), f"each service shuts down cleanly: {codes}"
+            assert find_capstone_pids(prefix) == [], "no capstone process is left"
+        finally:
+            system.stop()
+            system.drop_databases()
+            system.clear_redis()

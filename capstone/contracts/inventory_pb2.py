@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0finventory.proto\x12\x11shop.inventory.v1\"7\n\x0fSetStockRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\x03\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"%\n\x0fGetStockRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\x03\"2\n\nStockLevel\x12\x12\n\nproduct_id\x18\x01 \x01(\x03\x12\x10\n\x08quantity\x18\x02 \x01(\x05\",\n\x04Line\x12\x12\n\nproduct_id\x18\x01 \x01(\x03\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"J\n\x0eReserveRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12&\n\x05lines\x18\x02 \x03(\x0b\x32\x17.shop.inventory.v1.Line\"2\n\x0cReserveReply\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x10\n\x08replayed\x18\x02 \x01(\x08\x32\xf8\x01\n\tInventory\x12M\n\x08SetStock\x12\".shop.inventory.v1.SetStockRequest\x1a\x1d.shop.inventory.v1.StockLevel\x12M\n\x08GetStock\x12\".shop.inventory.v1.GetStockRequest\x1a\x1d.shop.inventory.v1.StockLevel\x12M\n\x07Reserve\x12!.shop.inventory.v1.ReserveRequest\x1a\x1f.shop.inventory.v1.ReserveReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0finventory.proto\x12\x11shop.inventory.v1\"7\n\x0fSetStockRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\x03\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"%\n\x0fGetStockRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\x03\"2\n\nStockLevel\x12\x12\n\nproduct_id\x18\x01 \x01(\x03\x12\x10\n\x08quantity\x18\x02 \x01(\x05\",\n\x04Line\x12\x12\n\nproduct_id\x18\x01 \x01(\x03\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"J\n\x0eReserveRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12&\n\x05lines\x18\x02 \x03(\x0b\x32\x17.shop.inventory.v1.Line\"2\n\x0cReserveReply\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"\"\n\x0eReleaseRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"2\n\x0cReleaseReply\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x10\n\x08released\x18\x02 \x01(\x08\x32\xc7\x02\n\tInventory\x12M\n\x08SetStock\x12\".shop.inventory.v1.SetStockRequest\x1a\x1d.shop.inventory.v1.StockLevel\x12M\n\x08GetStock\x12\".shop.inventory.v1.GetStockRequest\x1a\x1d.shop.inventory.v1.StockLevel\x12M\n\x07Reserve\x12!.shop.inventory.v1.ReserveRequest\x1a\x1f.shop.inventory.v1.ReserveReply\x12M\n\x07Release\x12!.shop.inventory.v1.ReleaseRequest\x1a\x1f.shop.inventory.v1.ReleaseReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,6 +43,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESERVEREQUEST']._serialized_end=306
   _globals['_RESERVEREPLY']._serialized_start=308
   _globals['_RESERVEREPLY']._serialized_end=358
-  _globals['_INVENTORY']._serialized_start=361
-  _globals['_INVENTORY']._serialized_end=609
+  _globals['_RELEASEREQUEST']._serialized_start=360
+  _globals['_RELEASEREQUEST']._serialized_end=394
+  _globals['_RELEASEREPLY']._serialized_start=396
+  _globals['_RELEASEREPLY']._serialized_end=446
+  _globals['_INVENTORY']._serialized_start=449
+  _globals['_INVENTORY']._serialized_end=776
 # @@protoc_insertion_point(module_scope)

@@ -51,3 +51,17 @@ class ReserveReply(_message.Message):
     order_id: str
     replayed: bool
     def __init__(self, order_id: _Optional[str] = ..., replayed: _Optional[bool] = ...) -> None: ...
+
+class ReleaseRequest(_message.Message):
+    __slots__ = ("order_id",)
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    def __init__(self, order_id: _Optional[str] = ...) -> None: ...
+
+class ReleaseReply(_message.Message):
+    __slots__ = ("order_id", "released")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    released: bool
+    def __init__(self, order_id: _Optional[str] = ..., released: _Optional[bool] = ...) -> None: ...

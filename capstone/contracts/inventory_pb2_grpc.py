@@ -49,6 +49,11 @@ class InventoryStub:
                 request_serializer=inventory__pb2.ReserveRequest.SerializeToString,
                 response_deserializer=inventory__pb2.ReserveReply.FromString,
                 _registered_method=True)
+        self.Release = channel.unary_unary(
+                '/shop.inventory.v1.Inventory/Release',
+                request_serializer=inventory__pb2.ReleaseRequest.SerializeToString,
+                response_deserializer=inventory__pb2.ReleaseReply.FromString,
+                _registered_method=True)
 
 
 class InventoryServicer:
@@ -77,6 +82,15 @@ class InventoryServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Release(self, request, context):
+        """Gives an order's reserved stock back and forgets the reservation (orders calls it when the
+        order could not be written after all). Idempotent: an order with no reservation is a no-op,
+        answered with released = false.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InventoryServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +108,11 @@ def add_InventoryServicer_to_server(servicer, server):
                     servicer.Reserve,
                     request_deserializer=inventory__pb2.ReserveRequest.FromString,
                     response_serializer=inventory__pb2.ReserveReply.SerializeToString,
+            ),
+            'Release': grpc.unary_unary_rpc_method_handler(
+                    servicer.Release,
+                    request_deserializer=inventory__pb2.ReleaseRequest.FromString,
+                    response_serializer=inventory__pb2.ReleaseReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -177,6 +196,33 @@ class Inventory:
             '/shop.inventory.v1.Inventory/Reserve',
             inventory__pb2.ReserveRequest.SerializeToString,
             inventory__pb2.ReserveReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Release(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/shop.inventory.v1.Inventory/Release',
+            inventory__pb2.ReleaseRequest.SerializeToString,
+            inventory__pb2.ReleaseReply.FromString,
             options,
             channel_credentials,
             insecure,
