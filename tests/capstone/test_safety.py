@@ -404,6 +404,23 @@ def test_bad_input_is_a_4xx_problem_never_a_500(shop, method, path, sent, status
     assert reply.headers["content-type"] == PROBLEM
 
 
+@pytest.mark.parametrize("suffix", ["%3Fx=1", "%23part", "%3F"])
+def test_an_order_id_is_escaped_before_it_goes_into_an_internal_url(shop, suffix):
+    """``<id>?x=1`` or ``<id>#part`` is not the order ``<id>``: unescaped, the internal call
+    would drop what follows and answer another order than the one asked for."""
+    user = shop.user()
+    pid = shop.product(stock=1)
+    with shop.client() as http:
+        order = http.post(
+            "/orders",
+            json={"items": [{"product_id": pid, "quantity": 1}]},
+            headers={**user, "Idempotency-Key": uuid.uuid4().hex},
+        ).json()
+        assert http.get(f"/orders/{order['id']}", headers=user).status_code == 200
+        reply = http.get(f"/orders/{order['id']}{suffix}", headers=user)
+    assert reply.status_code == 404, reply.text
+
+
 def test_a_non_ascii_idempotency_key_is_422(shop):
     import httpx
 
