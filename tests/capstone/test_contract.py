@@ -18,7 +18,7 @@ import pytest
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 MIN_CASES = 1_000
-# ten operations take parameters or a body; the three without any are one case each
+# twelve operations take parameters or a body (1,200 cases); /users/me, without any, is one
 EXAMPLES_PER_OPERATION = 100
 USERS = 4  # order placing is rate-limited per user: spread the generated orders
 
