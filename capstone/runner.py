@@ -6,12 +6,18 @@ start in parallel; :meth:`Capstone.wait_ready` polls every ``/health/ready`` (an
 health service) until all answer or a deadline passes. Every child's output is streamed with its
 name in front. :meth:`Capstone.stop` sends SIGTERM to every child, then SIGKILL to any still alive
 after a deadline, so no process is left behind (lessons 10 and 12).
+
+Secrets: the services refuse to start without a random ``JWT_SECRET`` and ``INTERNAL_TOKEN``. A
+:class:`Config` makes fresh ones unless it is given some; ``journey capstone up`` gives it the
+ones it keeps in :func:`secrets_file` (made once per installation, outside the repository, mode
+0600), so tokens stay valid across restarts. They never appear in the runner's output.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -33,6 +39,7 @@ HTTP_SERVICES = ("gateway", "catalog", "orders", "notifier")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+SECRET_NAMES = ("JWT_SECRET", "INTERNAL_TOKEN")
 
 
 class StartupError(RuntimeError):
@@ -76,6 +83,9 @@ class Config:
     )
     log_level: str = "INFO"
     env: dict[str, str] = field(default_factory=dict)  # extra settings for every service
+    # fresh random secrets unless given (``journey capstone up`` gives the kept ones)
+    jwt_secret: str = field(default_factory=lambda: new_secret(), repr=False)
+    internal_token: str = field(default_factory=lambda: new_secret(), repr=False)
 
     def database_name(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"
@@ -111,9 +121,50 @@ class Config:
             "NOTIFIER_URL": self.url("notifier"),
             "INVENTORY_TARGET": self.inventory_target,
             "METRICS_PORT": str(self.ports.inventory_metrics),
+            "JWT_SECRET": self.jwt_secret,
+            "INTERNAL_TOKEN": self.internal_token,
         }
         env.update(self.env)
         return env
+
+
+def new_secret() -> str:
+    """32 random bytes, URL-safe (the same as capstone.common.secrets.new_secret, without
+    importing pydantic into the runner)."""
+    return secrets.token_urlsafe(32)
+
+
+def secrets_file() -> Path:
+    """Where ``journey capstone up`` keeps this installation's secrets: the user's data
+    directory, never the repository."""
+    try:
+        from platformdirs import user_data_dir
+    except ImportError:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+        return base / "python-learning-journey" / "capstone.env"
+    return Path(user_data_dir("python-learning-journey")) / "capstone.env"
+
+
+def load_or_create_secrets(path: Path) -> dict[str, str]:
+    """The secrets kept in ``path`` (``NAME=value`` lines); the missing ones are generated and
+    written once, readable by the user only (0600, set before anything is written)."""
+    kept: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            name, sep, value = line.partition("=")
+            if sep and name.strip() in SECRET_NAMES and value.strip():
+                kept[name.strip()] = value.strip()
+    if all(name in kept for name in SECRET_NAMES):
+        return kept
+    for name in SECRET_NAMES:
+        kept.setdefault(name, new_secret())
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # also when the file existed with wider permissions
+    with os.fdopen(descriptor, "w") as out:
+        out.write("# secrets of the local capstone shop: made by `journey capstone up`\n")
+        out.writelines(f"{name}={kept[name]}\n" for name in SECRET_NAMES)
+    return kept
 
 
 def _pg_admin(url: str) -> psycopg.Connection[tuple[Any, ...]]:

@@ -1,4 +1,4 @@
-"""``journey capstone up``, ``demo`` and ``bench``: run the capstone shop locally.
+"""``journey capstone up``, ``demo``, ``admin`` and ``bench``: run the capstone shop locally.
 
 Mounted by the journey CLI as ``journey capstone ...``; also runnable as
 ``python -m journey.capstone_cli``. Heavy modules are imported inside the commands.
@@ -6,6 +6,7 @@ Mounted by the journey CLI as ``journey capstone ...``; also runnable as
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -30,13 +31,19 @@ def up(
     stream: Annotated[str, typer.Option(help="the Redis Stream of order events")] = "orders.events",
     timeout: Annotated[float, typer.Option(help="seconds to wait for readiness")] = 60.0,
     log_level: str = "INFO",
+    secrets_file: Annotated[
+        Path | None,
+        typer.Option(help="where the JWT secret and internal token are kept (made if missing)"),
+    ] = None,
 ) -> None:
     """Start every service (migrating its database first), wait until ready, stream the logs;
     Ctrl-C stops them all."""
-    from capstone.runner import Config, Ports, run_until_signal
+    from capstone.runner import Config, Ports, load_or_create_secrets, run_until_signal
+    from capstone.runner import secrets_file as default_secrets_file
     from journey.provision import provide_for_command  # the lab's own servers if none answers
 
     provide_for_command(("postgres", "redis"), say=typer.echo)
+    kept = load_or_create_secrets(secrets_file or default_secrets_file())
 
     ports = (
         Ports.free(host)
@@ -57,21 +64,83 @@ def up(
         key_prefix=key_prefix,
         events_stream=stream,
         log_level=log_level.upper(),
+        jwt_secret=kept["JWT_SECRET"],
+        internal_token=kept["INTERNAL_TOKEN"],
     )
     raise typer.Exit(run_until_signal(config, timeout=timeout, say=typer.echo))
+
+
+def _gateway_database(database_url: str, db_prefix: str) -> str:
+    from capstone.runner import Config
+
+    return database_url or Config(db_prefix=db_prefix).database_url("gateway")
+
+
+@app.command()
+def admin(
+    email: Annotated[str, typer.Argument(help="the admin's email")],
+    password: Annotated[
+        str | None, typer.Option(help="required for a new user; else it is kept unless given")
+    ] = None,
+    db_prefix: Annotated[str, typer.Option(help="the shop's databases are <prefix>_<service>")] = (
+        "shop"
+    ),
+    database_url: Annotated[str, typer.Option(help="the gateway's database instead")] = "",
+) -> None:
+    """Make EMAIL an admin of the local shop: create it (with --password, or asked for) or
+    promote it. The only way to get the admin scope."""
+    from sqlalchemy.exc import OperationalError
+
+    from capstone.gateway.admin import AdminError, ensure_admin
+
+    url = _gateway_database(database_url, db_prefix)
+    try:
+        try:
+            outcome = ensure_admin(url, email, password)
+        except AdminError:
+            if password is not None:
+                raise
+            password = typer.prompt("password for the new admin", hide_input=True)
+            outcome = ensure_admin(url, email, password)
+    except AdminError as error:
+        typer.echo(f"refused: {error}")
+        raise typer.Exit(2) from None
+    except OperationalError as error:
+        typer.echo(f"cannot reach the gateway's database (is the shop migrated?): {error.orig}")
+        raise typer.Exit(1) from None
+    typer.echo(f"{email.strip().lower()}: {outcome}")
 
 
 @app.command()
 def demo(
     gateway: Annotated[str, typer.Option(help="the running gateway")] = "http://127.0.0.1:8000",
-    admin_email: Annotated[str, typer.Option(help="an email in ADMIN_EMAILS")] = "",
+    admin_email: Annotated[str, typer.Option(help="the demo's admin")] = "",
     admin_password: str = "",
+    db_prefix: Annotated[str, typer.Option(help="the shop's databases (to seed the admin)")] = (
+        "shop"
+    ),
+    seed_admin: Annotated[
+        bool, typer.Option(help="make the admin first, as `journey capstone admin` does")
+    ] = True,
 ) -> None:
     """Walk the six flows against a running shop; exit code 0 on PASS, 1 on FAIL."""
     from capstone.demo import ADMIN_EMAIL, ADMIN_PASSWORD, run_demo
 
-    admin = (admin_email or ADMIN_EMAIL, admin_password or ADMIN_PASSWORD)
-    ok = run_demo(gateway, say=typer.echo, admin=admin)
+    email, password = admin_email or ADMIN_EMAIL, admin_password or ADMIN_PASSWORD
+    if seed_admin:
+        from sqlalchemy.exc import OperationalError
+
+        from capstone.gateway.admin import ensure_admin
+
+        try:
+            outcome = ensure_admin(_gateway_database("", db_prefix), email, password)
+            typer.echo(f"admin {email}: {outcome}")
+        except OperationalError:
+            typer.echo(
+                f"could not seed the admin in {db_prefix}_gateway: run"
+                f" `journey capstone admin {email}` where the shop's database is reachable"
+            )
+    ok = run_demo(gateway, say=typer.echo, admin=(email, password))
     raise typer.Exit(0 if ok else 1)
 
 

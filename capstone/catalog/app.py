@@ -24,7 +24,10 @@ from capstone.contracts.catalog import ProductIn, ProductOut, ProductPage, Produ
 
 def build_app(settings: CatalogSettings) -> FastAPI:
     db = Database(settings.database_url)
-    redis = aioredis.from_url(settings.redis_url, decode_responses=True)
+    # a cache that does not answer within a second is skipped (reads go to the database)
+    redis = aioredis.from_url(
+        settings.redis_url, decode_responses=True, socket_connect_timeout=1, socket_timeout=1
+    )
     products = ProductRepository(db)
     cache = ProductCache(redis, settings.key_prefix, settings.cache_ttl_seconds)
 
@@ -37,6 +40,7 @@ def build_app(settings: CatalogSettings) -> FastAPI:
     app = create_app(
         "catalog",
         lifespan=lifespan,
+        internal_token=settings.internal_token.get_secret_value(),
         checks={"database": database_check(db), "redis": redis_check(redis)},
     )
 

@@ -10,13 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
+from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from capstone.catalog.models import Product
 from capstone.common.db import Database
+from capstone.common.logging import get_logger
 from capstone.common.problems import Problem
 from capstone.contracts.catalog import ProductIn, ProductOut, ProductPage, ProductPatch
+
+log = get_logger("capstone.catalog.cache")
 
 
 class ProductRepository:
@@ -75,32 +79,61 @@ class ProductCache:
     A reader reads the generation *before* it queries the database and fills the key it built
     from it. A write commits, then bumps the generation. So a document read before a write is
     stored under the old generation, where nobody looks any more: no stale product or page
-    survives a write (a plain ``DELETE`` of the key would race with such a reader)."""
+    survives a write (a plain ``DELETE`` of the key would race with such a reader).
+
+    Redis is an optimisation, never a dependency of a read: when it does not answer, a lookup is
+    a miss (the key is None, and ``put`` of a None key does nothing), so reads go to the
+    database. A write whose invalidation fails remembers it: until a bump succeeds, every
+    lookup first retries it and, failing, bypasses the cache. So what Redis held before it went
+    away is never served after it comes back."""
 
     def __init__(self, redis: Any, prefix: str, ttl_seconds: int) -> None:
         self.redis = redis
         self.prefix = f"{prefix}:catalog"
         self.ttl = ttl_seconds
+        self.invalidation_pending = False
 
     async def _key(self, *parts: str) -> str:
+        if self.invalidation_pending:
+            await self.redis.incr(f"{self.prefix}:generation")
+            self.invalidation_pending = False
         generation = await self.redis.get(f"{self.prefix}:generation") or "0"
         return ":".join((self.prefix, f"g{generation}", *parts))
 
-    async def get_product(self, product_id: int) -> tuple[str, ProductOut | None]:
+    async def get_product(self, product_id: int) -> tuple[str | None, ProductOut | None]:
         """The product's key (fill *that* key on a miss) and the cached product, if any."""
-        key = await self._key("product", str(product_id))
-        raw = await self.redis.get(key)
+        try:
+            key = await self._key("product", str(product_id))
+            raw = await self.redis.get(key)
+        except RedisError as error:
+            log.warning("cache unavailable, reading the database", error=repr(error))
+            return None, None
         return key, (ProductOut.model_validate_json(raw) if raw else None)
 
-    async def get_page(self, limit: int, offset: int) -> tuple[str, ProductPage | None]:
+    async def get_page(self, limit: int, offset: int) -> tuple[str | None, ProductPage | None]:
         """The page's key (fill *that* key on a miss) and the cached page, if any."""
-        key = await self._key("products", str(limit), str(offset))
-        raw = await self.redis.get(key)
+        try:
+            key = await self._key("products", str(limit), str(offset))
+            raw = await self.redis.get(key)
+        except RedisError as error:
+            log.warning("cache unavailable, reading the database", error=repr(error))
+            return None, None
         return key, (ProductPage.model_validate_json(raw) if raw else None)
 
-    async def put(self, key: str, document: BaseModel) -> None:
-        await self.redis.set(key, document.model_dump_json(), ex=self.ttl)
+    async def put(self, key: str | None, document: BaseModel) -> None:
+        if key is None:
+            return
+        try:
+            await self.redis.set(key, document.model_dump_json(), ex=self.ttl)
+        except RedisError as error:
+            log.warning("cache unavailable, not filled", error=repr(error))
 
     async def invalidate(self) -> None:
         """After a committed write: every cached product and page becomes unreachable."""
-        await self.redis.incr(f"{self.prefix}:generation")
+        self.invalidation_pending = True
+        try:
+            await self.redis.incr(f"{self.prefix}:generation")
+        except RedisError as error:
+            log.warning("cache unavailable, invalidation postponed", error=repr(error))
+            return
+        self.invalidation_pending = False

@@ -31,6 +31,9 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 T = TypeVar("T")
 CONNECT_TIMEOUT_SECONDS = 3
 PING_AFTER_IDLE_SECONDS = 2.0
+# no statement may hold a connection (and a worker thread) longer than this; PostgreSQL cancels
+# it, and the request answers 503 instead of waiting behind a lock or a runaway query
+STATEMENT_TIMEOUT_MS = 5_000
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -56,14 +59,23 @@ class Database:
     connections, so a transaction never waits for a thread while it holds a connection.
     """
 
-    def __init__(self, url: str, pool_size: int = 10, max_overflow: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        statement_timeout_ms: int = STATEMENT_TIMEOUT_MS,
+    ) -> None:
         self.engine = create_engine(
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
             # a database that does not answer fails fast (and /health/ready says so) instead of
             # holding a worker thread for the operating system's TCP timeout
-            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            connect_args={
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                "options": f"-c statement_timeout={int(statement_timeout_ms)}",
+            },
         )
         event.listen(self.engine, "checkin", _note_idle_since)
         event.listen(self.engine, "checkout", _ping_if_idle)

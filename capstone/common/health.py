@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from capstone.common.db import Database
@@ -34,16 +34,24 @@ async def run_checks(checks: Mapping[str, Check]) -> dict[str, str]:
     return {name: why for name, why in zip(checks, results, strict=True) if why is not None}
 
 
-def health_router(checks: Mapping[str, Check]) -> APIRouter:
-    router = APIRouter(prefix="/health", tags=["health"])
+def health_router(
+    checks: Mapping[str, Check], details_allowed: Callable[[Request], bool] | None = None
+) -> APIRouter:
+    """``/health/live`` and ``/health/ready``. With ``details_allowed``, readiness names what it
+    checked and what fails only to the callers it allows (the public gateway's case): anyone
+    else learns ok or unavailable, not which database or host is behind it."""
+    router = APIRouter(prefix="/health", tags=["health"], include_in_schema=details_allowed is None)
 
     @router.get("/live")
     async def live() -> dict[str, str]:
         return {"status": "ok"}
 
     @router.get("/ready")
-    async def ready() -> JSONResponse:
+    async def ready(request: Request) -> JSONResponse:
         failing = await run_checks(checks)
+        if details_allowed is not None and not details_allowed(request):
+            status = "unavailable" if failing else "ok"
+            return JSONResponse({"status": status}, status_code=503 if failing else 200)
         if failing:
             return JSONResponse({"status": "unavailable", "failing": failing}, status_code=503)
         return JSONResponse({"status": "ok", "checked": list(checks)})

@@ -7,6 +7,7 @@ while a request is handled carries it, and the HTTP client helpers forward it do
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import uuid
 from typing import Any
@@ -15,6 +16,10 @@ import structlog
 from structlog.contextvars import bind_contextvars, get_contextvars
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# what a caller's request id may look like to be kept: short printable ASCII, no spaces. Anything
+# else (huge, control characters, non-ASCII) is replaced, so it is never echoed or logged as is.
+REQUEST_ID_MAX_LENGTH = 64
+_REQUEST_ID = re.compile(rf"[\x21-\x7e]{{1,{REQUEST_ID_MAX_LENGTH}}}")
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
@@ -68,9 +73,17 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
+def acceptable_request_id(request_id: str | None) -> str | None:
+    """The caller's request id if it is safe to echo and log, else None."""
+    if request_id and _REQUEST_ID.fullmatch(request_id):
+        return request_id
+    return None
+
+
 def bind_request_id(request_id: str | None) -> str:
-    """Binds the incoming request id (or a new one) to every log line of this task."""
-    rid = request_id or new_request_id()
+    """Binds the incoming request id (or a new one, when it is missing or not acceptable) to
+    every log line of this task."""
+    rid = acceptable_request_id(request_id) or new_request_id()
     bind_contextvars(request_id=rid)
     return rid
 

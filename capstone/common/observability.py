@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.contextvars import clear_contextvars
 
 from capstone.common.logging import REQUEST_ID_HEADER, bind_request_id, get_logger
+from capstone.common.problems import crash_response
 
 REQUESTS = Counter(
     "http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"]
@@ -30,7 +31,10 @@ log = get_logger("capstone.http")
 
 
 class RequestContextMiddleware:
-    """Reads or creates ``X-Request-ID``, binds it to the logs, echoes it, records RED metrics."""
+    """Reads or creates ``X-Request-ID``, binds it to the logs, echoes it, records RED metrics.
+
+    It also answers an unhandled error with a 500 problem: here, rather than in Starlette's
+    outermost error middleware, so that the 500 carries the request id like every answer."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
@@ -45,17 +49,24 @@ class RequestContextMiddleware:
         request_id = bind_request_id(headers.get(REQUEST_ID_HEADER.lower()))
         status = 500
         started = time.perf_counter()
+        answered = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
+                answered = True
                 message.setdefault("headers", [])
                 message["headers"].append((b"x-request-id", request_id.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as error:
+            log.exception("unhandled error", error=repr(error))
+            if answered:
+                raise  # too late for a clean answer: the server closes the connection
+            await crash_response()(scope, receive, send_with_id)
         finally:
             self._record(scope, status, time.perf_counter() - started)
 

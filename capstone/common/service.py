@@ -14,16 +14,23 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
 
 from capstone.common.health import Check, health_router
+from capstone.common.internal import InternalTokenMiddleware, has_internal_token
+from capstone.common.limits import RequestLimitsMiddleware, with_header_timeout
 from capstone.common.logging import configure_logging, get_logger
 from capstone.common.observability import RequestContextMiddleware, metrics_response
-from capstone.common.problems import install_problem_handlers
+from capstone.common.problems import document_problems, install_problem_handlers, problem_response
+from capstone.common.secrets import new_secret
 from capstone.common.settings import ServiceSettings
 
 T = TypeVar("T")
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+KEEP_ALIVE_SECONDS = 5
+_PLACEHOLDER_SECRETS = {"jwt_secret": new_secret(), "internal_token": new_secret()}
 
 
 def create_app(
@@ -31,14 +38,39 @@ def create_app(
     *,
     lifespan: Lifespan | None,
     checks: Mapping[str, Check],
+    internal_token: str | None = None,
+    public: bool = False,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
-    """A FastAPI app with problem+json errors, request ids, RED metrics and health routes."""
+    """A FastAPI app with problem+json errors, request ids, RED metrics, health routes and
+    request limits.
+
+    ``internal_token``: an internal service answers only callers that carry it (the gateway);
+    health and metrics stay open. With ``public`` (the gateway) anyone may call the app, and the
+    token instead guards ``/metrics`` and readiness details, which are not for the public."""
     app = FastAPI(title=f"shop {service}", lifespan=lifespan, **fastapi_kwargs)
     install_problem_handlers(app)
-    app.add_middleware(RequestContextMiddleware, service=service)
-    app.include_router(health_router(checks))
-    app.add_api_route("/metrics", metrics_response, methods=["GET"], include_in_schema=False)
+    document_problems(app)
+    if internal_token and not public:
+        app.add_middleware(InternalTokenMiddleware, token=internal_token)
+    app.add_middleware(RequestLimitsMiddleware)
+    app.add_middleware(RequestContextMiddleware, service=service)  # outermost: ids on every answer
+    if public:
+        token = internal_token or ""
+
+        def insider(request: Request) -> bool:
+            return bool(token) and has_internal_token(request.scope, token)
+
+        async def private_metrics(request: Request) -> Response:
+            if not insider(request):
+                return problem_response(404, "Not Found")
+            return await metrics_response()
+
+        app.include_router(health_router(checks, details_allowed=insider))
+        app.add_api_route("/metrics", private_metrics, methods=["GET"], include_in_schema=False)
+    else:
+        app.include_router(health_router(checks))
+        app.add_api_route("/metrics", metrics_response, methods=["GET"], include_in_schema=False)
     return app
 
 
@@ -61,8 +93,11 @@ def server_for(app: Any, host: str, port: int, settings: ServiceSettings) -> Any
         log_config=None,  # our JSON logging is already installed on the root logger
         access_log=False,  # the middleware logs each request, with its request id
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,  # an idle connection is closed after this
         lifespan="on",
     )
+    config.load()
+    config.http_protocol_class = with_header_timeout(config.http_protocol_class)
     return uvicorn.Server(config)
 
 
@@ -102,7 +137,7 @@ def serve_app(app: FastAPI, settings: ServiceSettings) -> None:
 
 def run_cli(
     service: str,
-    settings_factory: Callable[[], ServiceSettings],
+    settings_factory: Callable[..., ServiceSettings],  # reads the environment
     serve: Callable[[Any], None],
     migrations_dir: Path | None,
     argv: list[str] | None = None,
@@ -111,7 +146,15 @@ def run_cli(
     parser = argparse.ArgumentParser(prog=f"python -m capstone.{service}")
     parser.add_argument("command", nargs="?", choices=["migrate", "serve"], default="serve")
     args = parser.parse_args(argv)
-    settings = settings_factory()
+    try:
+        # migrating needs the database only: the secrets a server needs are not asked for
+        settings = (
+            settings_factory(**_PLACEHOLDER_SECRETS)
+            if args.command == "migrate"
+            else settings_factory()
+        )
+    except ValidationError as error:
+        _refuse_to_start(service, error)
     configure_logging(service, settings.log_level.upper())
     log = get_logger(f"capstone.{service}")
     if args.command == "migrate":
@@ -124,6 +167,18 @@ def run_cli(
     log.info("starting", host=settings.service_host, port=settings.service_port)
     serve(settings)
     log.info("stopped")
+
+
+def _refuse_to_start(service: str, error: ValidationError) -> None:
+    """Exits with status 2 and says which setting is wrong, never what its value was: the
+    value may be a secret (pydantic's own message would print it)."""
+    configure_logging(service)
+    problems = [
+        f"{'.'.join(str(part) for part in e['loc']).upper()}: {e['msg']}"
+        for e in error.errors(include_input=False, include_url=False)
+    ]
+    get_logger(f"capstone.{service}").error("refusing to start", problems=problems)
+    sys.exit(2)
 
 
 def _redacted(url: str) -> str:

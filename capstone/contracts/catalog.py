@@ -6,17 +6,19 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from capstone.common.validation import SafeStr
+
 
 class ProductIn(BaseModel):
-    sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
+    sku: SafeStr = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    name: SafeStr = Field(min_length=1, max_length=200)
+    description: SafeStr = Field(default="", max_length=5000)
     price_cents: int = Field(ge=0, le=100_000_000)
 
 
 class ProductPatch(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
+    name: SafeStr | None = Field(default=None, min_length=1, max_length=200)
+    description: SafeStr | None = Field(default=None, max_length=5000)
     price_cents: int | None = Field(default=None, ge=0, le=100_000_000)
 
 

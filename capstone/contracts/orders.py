@@ -12,12 +12,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
+from capstone.common.validation import MAX_ID
+
 MAX_QUANTITY = 1000
 MAX_LINES = 50
 
 
 class OrderItem(BaseModel):
-    product_id: int = Field(gt=0)
+    product_id: int = Field(gt=0, le=MAX_ID)
     quantity: int = Field(gt=0, le=MAX_QUANTITY)
 
 

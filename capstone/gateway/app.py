@@ -9,40 +9,78 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import redis.asyncio as aioredis
-from fastapi import Depends, FastAPI, Header, Query, Response, Security
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import FastAPI, Form, Header, Path, Query, Request, Response, Security
+from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from capstone.common.db import Database
 from capstone.common.health import database_check, redis_check
-from capstone.common.problems import Problem
+from capstone.common.problems import Problem, error_responses
 from capstone.common.service import create_app, serve_app
-from capstone.contracts.catalog import ProductIn, ProductPatch
-from capstone.contracts.orders import OrderIn, StockIn
+from capstone.common.validation import ASCII_TOKEN, MAX_ID, SafeStr
+from capstone.contracts.catalog import ProductIn, ProductOut, ProductPage, ProductPatch
+from capstone.contracts.notifications import NotificationPage
+from capstone.contracts.orders import OrderIn, OrderOut, OrderPage, StockIn, StockOut
 from capstone.contracts.paging import PAGE_DEFAULT, Cursor, Limit
 from capstone.gateway import security
+from capstone.gateway.docs import DOCS_HTML
 from capstone.gateway.downstream import Downstream
 from capstone.gateway.models import RegisterIn, TokenOut, User, UserOut
 from capstone.gateway.ratelimit import RateLimiter
 from capstone.gateway.settings import GatewaySettings
 
 API = "/api/v1"
+ProductId = Annotated[int, Path(ge=1, le=MAX_ID)]
+# an order id goes into an internal URL: no NUL, bounded, and escaped where it is used
+OrderId = Annotated[SafeStr, Path(min_length=1, max_length=64)]
+IdempotencyKey = Annotated[str, Header(min_length=1, max_length=200, pattern=ASCII_TOKEN)]
+# every route may meet a broken request, a body too large or too slow, a dependency that is down
+COMMON = (400, 408, 413, 422, 500, 502, 503, 504)
+PUBLIC = error_responses(*COMMON)
+PUBLIC_ITEM = error_responses(404, *COMMON)
+AUTHED = error_responses(401, 403, 429, *COMMON)
+AUTHED_ITEM = error_responses(401, 403, 404, 429, *COMMON)
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(id=user.id, email=user.email, role=user.role, is_admin=user.is_admin)  # type: ignore[arg-type]
+
+
 # no `from __future__ import annotations` here: the route signatures use Annotated aliases
 # made inside build_app, which FastAPI can only see when annotations are evaluated eagerly
 
 
+def redis_pool(settings: GatewaySettings) -> aioredis.Redis:
+    """A bounded pool that makes a request *wait* (up to a timeout) for a free connection
+    instead of failing at once; a Redis that is down fails fast (then a 503)."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=settings.redis_pool_size,
+        timeout=settings.redis_pool_timeout_seconds,
+        socket_connect_timeout=settings.redis_pool_timeout_seconds,
+        socket_timeout=settings.redis_pool_timeout_seconds,
+    )
+    return aioredis.Redis(connection_pool=pool)
+
+
 def build_app(settings: GatewaySettings) -> FastAPI:
     db = Database(settings.database_url)
-    redis = aioredis.from_url(settings.redis_url)
+    redis = redis_pool(settings)
     limiter = RateLimiter(redis, settings.key_prefix, settings.rate_limit_per_minute)
     timeout = settings.downstream_timeout_seconds
-    catalog = Downstream("catalog", settings.catalog_url, timeout)
-    orders = Downstream("orders", settings.orders_url, timeout)
-    notifier = Downstream("notifier", settings.notifier_url, timeout)
-    authenticate = security.make_authenticator(settings)
+    internal = settings.internal_token.get_secret_value()
+    catalog = Downstream("catalog", settings.catalog_url, timeout, internal)
+    orders = Downstream("orders", settings.orders_url, timeout, internal)
+    notifier = Downstream("notifier", settings.notifier_url, timeout, internal)
+
+    async def role_of(user_id: str) -> str | None:
+        return await db.run(lambda s: s.scalar(select(User.role).where(User.id == user_id)))
+
+    authenticate = security.make_authenticator(settings, role_of)
     Reader = Annotated[security.Principal, Security(authenticate, scopes=["orders:read"])]
     Writer = Annotated[security.Principal, Security(authenticate, scopes=["orders:write"])]
     Admin = Annotated[security.Principal, Security(authenticate, scopes=["admin"])]
@@ -54,24 +92,44 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         for client in (catalog, orders, notifier):
             await client.close()
         await redis.aclose()
+        await redis.connection_pool.disconnect()  # a pool given to Redis() is ours to close
         db.close()
 
     app = create_app(
         "gateway",
         lifespan=lifespan,
         checks={"database": database_check(db), "redis": redis_check(redis)},
-        description="The shop's public API. Log in with the OAuth2 password flow (Authorize).",
+        internal_token=internal,
+        public=True,
+        docs_url=None,  # the page below, which needs no CDN
+        redoc_url=None,
+        description="The shop's public API. Log in with the OAuth2 password flow.",
     )
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(DOCS_HTML)
+
+    def client_address(request: Request) -> str:
+        return request.client.host if request.client else "unknown"
 
     # -- users (lesson 08) ---------------------------------------------------------------
 
-    @app.post(f"{API}/auth/register", status_code=201, tags=["auth"])
-    async def register(data: RegisterIn) -> UserOut:
+    @app.post(
+        f"{API}/auth/register",
+        status_code=201,
+        tags=["auth"],
+        responses=error_responses(409, 429, *COMMON),
+    )
+    async def register(data: RegisterIn, request: Request) -> UserOut:
+        await limiter.hit(
+            "register", client_address(request), limit=settings.register_per_client_per_minute
+        )
         user = User(
             id=str(uuid.uuid4()),
             email=data.email.lower(),
             password_hash=await security.hash_password(data.password),
-            is_admin=settings.is_admin_email(data.email),
+            role="user",  # only an operator makes an admin: `journey capstone admin EMAIL`
         )
 
         def add(session: Any) -> None:
@@ -81,69 +139,110 @@ def build_app(settings: GatewaySettings) -> FastAPI:
             await db.run(add)
         except IntegrityError as error:
             raise Problem(409, "Conflict", "this email is already registered") from error
-        return UserOut(id=user.id, email=user.email, is_admin=user.is_admin)
+        return user_out(user)
 
-    @app.post(f"{API}/auth/token", tags=["auth"])
-    async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
-        email = form.username.lower()
-        await limiter.hit("login", email)
+    @app.post(f"{API}/auth/token", tags=["auth"], responses=error_responses(401, 429, *COMMON))
+    async def login(
+        request: Request,
+        username: Annotated[SafeStr, Form(min_length=1, max_length=320)],
+        password: Annotated[SafeStr, Form(max_length=128)],
+        scope: Annotated[SafeStr, Form(max_length=200)] = "",
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+    ) -> TokenOut:
+        """The OAuth2 password flow. Limited per client address, per account from that
+        address, and per account from everywhere (a higher limit): a client that guesses can
+        lock itself out, not the account's owner elsewhere."""
+        email = username.lower()
+        client = client_address(request)
+        await limiter.hit("login-client", client, limit=settings.login_per_client_per_minute)
+        await limiter.hit("login", f"{email}|{client}")
+        await limiter.hit("login-account", email, limit=settings.login_per_account_per_minute)
         found = await db.run(
             lambda s: s.scalars(select(User).where(User.email == email)).one_or_none()
         )
-        ok = await security.verify_password(found.password_hash if found else None, form.password)
+        ok = await security.verify_password(found.password_hash if found else None, password)
         if found is None or not ok:
             raise security.unauthorized("incorrect email or password")
-        scopes = security.grant(form.scopes, found.is_admin)
+        scopes = security.grant(scope.split(), found.role)
         token = security.issue_token(settings, found.id, scopes)
         return TokenOut(
             access_token=token, expires_in=settings.jwt_ttl_seconds, scope=" ".join(scopes)
         )
 
-    @app.get(f"{API}/users/me", tags=["auth"])
+    @app.get(f"{API}/users/me", tags=["auth"], responses=AUTHED)
     async def me(who: Anyone) -> UserOut:
         found = await db.run(lambda s: s.get(User, who.user_id))
         if found is None:
             raise security.unauthorized("this token's user no longer exists")
-        return UserOut(id=found.id, email=found.email, is_admin=found.is_admin)
+        return user_out(found)
 
     # -- products (lessons 03, 04) ---------------------------------------------------------
+    # The routes answer the service's own response; response_model documents it.
 
-    @app.get(f"{API}/products", tags=["products"])
+    @app.get(f"{API}/products", tags=["products"], response_model=ProductPage, responses=PUBLIC)
     async def list_products(
         limit: Annotated[int, Query(ge=1, le=100)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     ) -> Response:
         return await catalog.call("GET", "/products", params={"limit": limit, "offset": offset})
 
-    @app.get(f"{API}/products/{{product_id}}", tags=["products"])
-    async def get_product(product_id: int) -> Response:
+    @app.get(
+        f"{API}/products/{{product_id}}",
+        tags=["products"],
+        response_model=ProductOut,
+        responses=PUBLIC_ITEM,
+    )
+    async def get_product(product_id: ProductId) -> Response:
         return await catalog.call("GET", f"/products/{product_id}")
 
-    @app.post(f"{API}/products", status_code=201, tags=["products"])
+    @app.post(
+        f"{API}/products",
+        status_code=201,
+        tags=["products"],
+        response_model=ProductOut,
+        responses=error_responses(401, 403, 409, *COMMON),
+    )
     async def create_product(data: ProductIn, who: Admin) -> Response:
         return await catalog.call("POST", "/products", json=data.model_dump(mode="json"))
 
-    @app.patch(f"{API}/products/{{product_id}}", tags=["products"])
-    async def update_product(product_id: int, patch: ProductPatch, who: Admin) -> Response:
+    @app.patch(
+        f"{API}/products/{{product_id}}",
+        tags=["products"],
+        response_model=ProductOut,
+        responses=AUTHED_ITEM,
+    )
+    async def update_product(product_id: ProductId, patch: ProductPatch, who: Admin) -> Response:
         body = patch.model_dump(mode="json", exclude_none=True)
         return await catalog.call("PATCH", f"/products/{product_id}", json=body)
 
-    @app.put(f"{API}/products/{{product_id}}/stock", tags=["products"])
-    async def set_stock(product_id: int, stock: StockIn, who: Admin) -> Response:
+    @app.put(
+        f"{API}/products/{{product_id}}/stock",
+        tags=["products"],
+        response_model=StockOut,
+        responses=AUTHED,
+    )
+    async def set_stock(product_id: ProductId, stock: StockIn, who: Admin) -> Response:
         return await orders.call("PUT", f"/stock/{product_id}", json=stock.model_dump())
 
-    @app.get(f"{API}/products/{{product_id}}/stock", tags=["products"])
-    async def get_stock(product_id: int) -> Response:
+    @app.get(
+        f"{API}/products/{{product_id}}/stock",
+        tags=["products"],
+        response_model=StockOut,
+        responses=PUBLIC,
+    )
+    async def get_stock(product_id: ProductId) -> Response:
         return await orders.call("GET", f"/stock/{product_id}")
 
     # -- orders and notifications (lessons 07, 12) ----------------------------------------
 
-    @app.post(f"{API}/orders", status_code=201, tags=["orders"])
-    async def place_order(
-        order: OrderIn,
-        who: Writer,
-        idempotency_key: Annotated[str, Header(min_length=1, max_length=200)],
-    ) -> Response:
+    @app.post(
+        f"{API}/orders",
+        status_code=201,
+        tags=["orders"],
+        response_model=OrderOut,
+        responses=error_responses(401, 403, 409, 429, *COMMON),
+    )
+    async def place_order(order: OrderIn, who: Writer, idempotency_key: IdempotencyKey) -> Response:
         await limiter.hit("orders", who.user_id)
         return await orders.call(
             "POST",
@@ -153,18 +252,29 @@ def build_app(settings: GatewaySettings) -> FastAPI:
             headers={"Idempotency-Key": idempotency_key},
         )
 
-    @app.get(f"{API}/orders", tags=["orders"])
+    @app.get(f"{API}/orders", tags=["orders"], response_model=OrderPage, responses=AUTHED)
     async def list_orders(
         who: Reader, limit: Limit = PAGE_DEFAULT, cursor: Cursor = None
     ) -> Response:
         page = {"limit": limit, "cursor": cursor} if cursor else {"limit": limit}
         return await orders.call("GET", "/orders", user_id=who.user_id, params=page)
 
-    @app.get(f"{API}/orders/{{order_id}}", tags=["orders"])
-    async def get_order(order_id: str, who: Reader) -> Response:
-        return await orders.call("GET", f"/orders/{order_id}", user_id=who.user_id)
+    @app.get(
+        f"{API}/orders/{{order_id}}",
+        tags=["orders"],
+        response_model=OrderOut,
+        responses=AUTHED_ITEM,
+    )
+    async def get_order(order_id: OrderId, who: Reader) -> Response:
+        # escaped: a '?', '#' or '/' in the id must not change which internal URL is called
+        return await orders.call("GET", f"/orders/{quote(order_id, safe='')}", user_id=who.user_id)
 
-    @app.get(f"{API}/notifications", tags=["orders"])
+    @app.get(
+        f"{API}/notifications",
+        tags=["orders"],
+        response_model=NotificationPage,
+        responses=AUTHED,
+    )
     async def list_notifications(
         who: Reader, limit: Limit = PAGE_DEFAULT, cursor: Cursor = None
     ) -> Response:

@@ -5,8 +5,10 @@ event loop that creates it), with a bounded pool of kept-alive connections: ever
 connection instead of opening one. aiohttp, not httpx, because the gateway spends its time here:
 under load httpx's pool cost the gateway most of its CPU, aiohttp a fraction of it.
 
-The request id travels in ``X-Request-ID`` and the caller in ``X-User-ID``; a service that cannot
-be reached becomes a 502/504 problem, never a hang.
+The request id travels in ``X-Request-ID``, the caller in ``X-User-ID`` and the proof that the
+gateway sent it in ``X-Internal-Token``. A service that is down (refuses connections) is a 503
+with a jittered ``Retry-After``; one that breaks the connection is a 502 and one too slow a 504:
+never a hang.
 
 A kept-alive connection can be closed by the service at any moment (after an error of its own,
 or when it restarts): a request sent down it just then fails without an answer. Such a request
@@ -23,8 +25,9 @@ import aiohttp
 import orjson
 from fastapi import Response
 
+from capstone.common.internal import INTERNAL_TOKEN_HEADER
 from capstone.common.logging import REQUEST_ID_HEADER, current_request_id
-from capstone.common.problems import Problem
+from capstone.common.problems import Problem, unavailable
 
 PASS_HEADERS = ("retry-after", "x-cache", "idempotent-replayed", "www-authenticate")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -37,8 +40,11 @@ KEEPALIVE_SECONDS = 4.0
 
 
 class Downstream:
-    def __init__(self, name: str, base_url: str, timeout_seconds: float) -> None:
+    def __init__(
+        self, name: str, base_url: str, timeout_seconds: float, internal_token: str
+    ) -> None:
         self.name = name
+        self.internal_token = internal_token
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds, sock_connect=2.0)
         self._session: aiohttp.ClientSession | None = None
@@ -67,6 +73,7 @@ class Downstream:
     ) -> Response:
         """Forwards a call and answers the service's status, body and useful headers as they are."""
         sent = dict(headers or {})
+        sent[INTERNAL_TOKEN_HEADER] = self.internal_token
         if rid := current_request_id():
             sent[REQUEST_ID_HEADER] = rid
         if user_id is not None:
@@ -83,6 +90,8 @@ class Downstream:
                 if not retry_safe:
                     raise
                 return await self._send(method, path, body, params, sent)
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
+            raise unavailable(self.name) from error  # nothing listens: the service is down
         except TimeoutError as error:
             raise Problem(504, "Gateway Timeout", f"{self.name} did not answer in time") from error
         except aiohttp.ClientError as error:

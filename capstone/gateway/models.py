@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Boolean, DateTime, String, func
+from sqlalchemy import DateTime, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from capstone.common.db import service_metadata
+from capstone.common.validation import SafeStr
+
+Role = Literal["user", "admin"]
 
 
 class Base(DeclarativeBase):
@@ -23,20 +27,28 @@ class User(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
     password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
-    is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # "user" or "admin": set by `journey capstone admin EMAIL`, never by what a client sends
+    role: Mapped[str] = mapped_column(
+        String(20), nullable=False, default="user", server_default="user"
+    )
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
 
 class RegisterIn(BaseModel):
-    email: str = Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    password: str = Field(min_length=8, max_length=128)
+    email: SafeStr = Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    password: SafeStr = Field(min_length=8, max_length=128)
 
 
 class UserOut(BaseModel):
     id: str
     email: str
+    role: Role
     is_admin: bool
 
 

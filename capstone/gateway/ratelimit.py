@@ -26,8 +26,10 @@ class RateLimiter:
         self.prefix = f"{prefix}:ratelimit"
         self.limit = per_minute
 
-    async def hit(self, action: str, who: str) -> None:
-        """Counts one request; raises a 429 problem when over the limit."""
+    async def hit(self, action: str, who: str, limit: int | None = None) -> None:
+        """Counts one request; raises a 429 problem when over the limit (``limit`` a minute,
+        or the limiter's own)."""
+        limit = self.limit if limit is None else limit
         key = f"{self.prefix}:{action}:{who}"
         now_ms = int(time.time() * 1000)
         member = f"{now_ms}:{uuid.uuid4().hex}"
@@ -38,7 +40,7 @@ class RateLimiter:
             pipe.zrange(key, 0, 0, withscores=True)
             pipe.pexpire(key, WINDOW_MS)
             _, _, count, oldest, _ = await pipe.execute()
-        if int(count) <= self.limit:
+        if int(count) <= limit:
             return
         await self.redis.zrem(key, member)
         oldest_ms = int(oldest[0][1]) if oldest else now_ms
@@ -46,6 +48,6 @@ class RateLimiter:
         raise Problem(
             429,
             "Too Many Requests",
-            f"at most {self.limit} {action} requests a minute; retry in {retry_after}s",
+            f"at most {limit} {action} requests a minute; retry in {retry_after}s",
             headers={"Retry-After": str(retry_after)},
         )

@@ -6,8 +6,11 @@
   Verifying checks the signature, the expiry, the issuer *and* the audience, so a token signed
   with the same key for another audience is refused.
 - Scopes: every user gets ``orders:read`` and ``orders:write``; admins also get ``admin``.
-  Admins are the users who register with an email listed in ``ADMIN_EMAILS`` (comma-separated,
-  default ``admin@shop.example``): simple, explicit, and set by whoever deploys the shop.
+  Admin is the role stored with the user (``users.role``), which only an operator sets
+  (``journey capstone admin EMAIL``): registering can never make anyone an admin.
+- A token is good only while its user exists, and only for the scopes the user's role still
+  allows: every check reads the user, so a deleted user's token is a 401 and a demoted admin's
+  token loses ``admin`` at once, not when it expires.
 - 401 for a missing, expired or forged token; 403 for a valid token without the needed scope.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -58,13 +62,13 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
     return await asyncio.to_thread(verify)
 
 
-def allowed_scopes(is_admin: bool) -> list[str]:
-    return [*USER_SCOPES, "admin"] if is_admin else list(USER_SCOPES)
+def allowed_scopes(role: str) -> list[str]:
+    return [*USER_SCOPES, "admin"] if role == "admin" else list(USER_SCOPES)
 
 
-def grant(requested: list[str], is_admin: bool) -> list[str]:
+def grant(requested: list[str], role: str) -> list[str]:
     """The scopes a token gets: what was asked for and is allowed, or all allowed if none asked."""
-    allowed = allowed_scopes(is_admin)
+    allowed = allowed_scopes(role)
     return [s for s in allowed if s in requested] if requested else allowed
 
 
@@ -78,7 +82,7 @@ def issue_token(settings: GatewaySettings, user_id: str, scopes: list[str]) -> s
         "iss": ISSUER,
         "aud": AUDIENCE,
     }
-    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
 
 
 @dataclass(frozen=True)
@@ -91,8 +95,13 @@ def unauthorized(detail: str) -> Problem:
     return Problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def make_authenticator(settings: GatewaySettings) -> Any:
+# the role of the user with this id, or None when there is no such user (any more)
+RoleOf = Callable[[str], Awaitable[str | None]]
+
+
+def make_authenticator(settings: GatewaySettings, role_of: RoleOf) -> Any:
     """The dependency ``Security(authenticate, scopes=[...])`` that every protected route uses."""
+    secret = settings.jwt_secret.get_secret_value()
 
     async def authenticate(
         security_scopes: SecurityScopes,
@@ -103,7 +112,7 @@ def make_authenticator(settings: GatewaySettings) -> Any:
         try:
             claims = jwt.decode(
                 token,
-                settings.jwt_secret,
+                secret,
                 algorithms=[ALGORITHM],
                 issuer=ISSUER,
                 audience=AUDIENCE,
@@ -111,7 +120,12 @@ def make_authenticator(settings: GatewaySettings) -> Any:
             )
         except jwt.PyJWTError as error:
             raise unauthorized(f"invalid token: {error}") from error
-        granted = frozenset(str(claims.get("scope", "")).split())
+        user_id = str(claims["sub"])
+        role = await role_of(user_id)
+        if role is None:
+            raise unauthorized("this token's user no longer exists")
+        # what the token says, as far as the user's role still allows it
+        granted = frozenset(str(claims.get("scope", "")).split()) & set(allowed_scopes(role))
         missing = [s for s in security_scopes.scopes if s not in granted]
         if missing:
             raise Problem(
@@ -120,6 +134,6 @@ def make_authenticator(settings: GatewaySettings) -> Any:
                 f"this token lacks the scope {' '.join(missing)}",
                 headers={"WWW-Authenticate": f'Bearer scope="{security_scopes.scope_str}"'},
             )
-        return Principal(user_id=str(claims["sub"]), scopes=granted)
+        return Principal(user_id=user_id, scopes=granted)
 
     return authenticate

@@ -100,6 +100,7 @@ def build_app(settings: NotifierSettings) -> FastAPI:
     app = create_app(
         "notifier",
         lifespan=lifespan,
+        internal_token=settings.internal_token.get_secret_value(),
         checks={
             "database": database_check(db),
             "redis": redis_check(redis),

@@ -1,10 +1,13 @@
 """Notifier configuration (lesson 03: pydantic-settings)."""
 
+from capstone.common.secrets import Secret
 from capstone.common.settings import ServiceSettings
 
 
 class NotifierSettings(ServiceSettings):
     service_port: int = 8003
+    # only the gateway knows it: a request without it is refused (capstone.common.internal)
+    internal_token: Secret
     database_url: str = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/shop_notifier"
     events_stream: str = "orders.events"
     consumer_group: str = "notifier"

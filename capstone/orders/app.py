@@ -105,6 +105,7 @@ def build_app(settings: OrdersSettings) -> FastAPI:
     app = create_app(
         "orders",
         lifespan=lifespan,
+        internal_token=settings.internal_token.get_secret_value(),
         checks={
             "database": database_check(db),
             "redis": redis_check(redis),

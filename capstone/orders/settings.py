@@ -1,10 +1,13 @@
 """Orders configuration (lesson 03: pydantic-settings)."""
 
+from capstone.common.secrets import Secret
 from capstone.common.settings import ServiceSettings
 
 
 class OrdersSettings(ServiceSettings):
     service_port: int = 8002
+    # only the gateway knows it: a request without it is refused (capstone.common.internal)
+    internal_token: Secret
     database_url: str = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/shop_orders"
     inventory_target: str = "127.0.0.1:50051"
     reserve_deadline_seconds: float = 2.0

@@ -20,6 +20,8 @@ from journey.pytest_plugin import require_service
 ORPHAN = re.compile(r"^shoptest_(?P<pid>\d+)_[0-9a-f]+_\w+$")
 RATE_LIMIT = 60
 ADMIN = ("admin@shop.example", "admin-password")  # the demo's admin, so the demo can log in
+# every test registers and logs in from 127.0.0.1: per-client limits are tested on their own
+GENEROUS = "100000"
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
@@ -174,7 +176,10 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         redis_url=redis_url,
         env={
             "RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT),
-            "ADMIN_EMAILS": ADMIN[0],
+            "LOGIN_PER_CLIENT_PER_MINUTE": GENEROUS,
+            "REGISTER_PER_CLIENT_PER_MINUTE": GENEROUS,
+            "BODY_TIMEOUT_SECONDS": "2",  # slow requests are cut off: short, to test it fast
+            "HEADER_TIMEOUT_SECONDS": "2",
             "IDEMPOTENCY_WAIT_SECONDS": "4",
             "OUTBOX_POLL_SECONDS": "0.2",
         },
@@ -184,6 +189,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     system = Capstone(config, output=log)
     try:
         system.up(timeout=90.0)
+        from capstone.gateway.admin import ensure_admin  # what `journey capstone admin` runs
+
+        ensure_admin(config.database_url("gateway"), *ADMIN)
         yield Shop(system=system, gateway=config.url("gateway"), prefix=prefix, log_path=log_path)
     finally:
         system.stop()

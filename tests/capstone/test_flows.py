@@ -16,12 +16,13 @@ def test_every_service_is_live_ready_and_exports_metrics(shop):
     import httpx
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+    insider = {"X-Internal-Token": shop.system.config.internal_token}
     for name in ("gateway", "catalog", "orders", "notifier", "inventory"):
         base = shop.system.config.url(name)
         assert httpx.get(f"{base}/health/live").status_code == 200, f"{name} is live"
-        ready = httpx.get(f"{base}/health/ready")
+        ready = httpx.get(f"{base}/health/ready", headers=insider)
         assert ready.status_code == 200, f"{name} should be ready: {ready.text}"
-        metrics = httpx.get(f"{base}/metrics")
+        metrics = httpx.get(f"{base}/metrics", headers=insider)
         assert metrics.status_code == 200
         assert "http_request_duration_seconds" in metrics.text, f"{name} exports RED metrics"
     with grpc.insecure_channel(shop.system.config.inventory_target) as channel:
@@ -86,11 +87,16 @@ def test_missing_forged_expired_or_misdirected_token_is_401(shop):
 
     import jwt
 
-    from capstone.gateway.settings import GatewaySettings
-
-    secret = GatewaySettings().jwt_secret  # the session's gateway runs with the default key
+    secret = shop.system.config.jwt_secret  # the session's own random key
+    user_id = _me(shop, shop.user())  # a token is good only while its user exists
     now = int(time.time())
-    good = {"sub": "u", "scope": "orders:read", "iat": now, "exp": now + 60, "iss": "shop-gateway"}
+    good = {
+        "sub": user_id,
+        "scope": "orders:read",
+        "iat": now,
+        "exp": now + 60,
+        "iss": "shop-gateway",
+    }
 
     def bearer(**claims):
         token = jwt.encode({**good, **claims}, secret, algorithm="HS256")
@@ -107,6 +113,11 @@ def test_missing_forged_expired_or_misdirected_token_is_401(shop):
         elsewhere = http.get("/orders", headers=bearer(aud="another-api"))
         assert elsewhere.status_code == 401, "a token for another audience is refused"
         assert http.get("/orders", headers=bearer()).status_code == 401, "no audience: refused"
+
+
+def _me(shop, headers):
+    with shop.client() as http:
+        return http.get("/users/me", headers=headers).json()["id"]
 
 
 def test_admin_creates_products_others_get_403(shop):

@@ -25,6 +25,8 @@ def _app(shop: Any, service: str, broken: str) -> Any:
         "key_prefix": shop.prefix,
         "events_stream": config.events_stream,
         "inventory_target": config.inventory_target,
+        "jwt_secret": config.jwt_secret,
+        "internal_token": config.internal_token,
     }
     port = _closed_port()
     if broken == "database":
@@ -72,7 +74,9 @@ def test_ready_is_503_naming_the_dependency_that_does_not_answer(shop, service, 
 
     with TestClient(_app(shop, service, broken)) as client:
         assert client.get("/health/live").status_code == 200, "live only says the process runs"
-        ready = client.get("/health/ready")
+        # the gateway names what fails only to insiders (the internal services to anyone)
+        insider = {"X-Internal-Token": shop.system.config.internal_token}
+        ready = client.get("/health/ready", headers=insider)
     assert ready.status_code == 503, f"{service} with its {broken} away is not ready"
     failing = ready.json()["failing"]
     assert set(failing) == {broken}, f"{service} names exactly what fails: {failing}"

@@ -207,7 +207,8 @@ def test_sigterm_under_load_publishes_every_accepted_order(shop, poll):
         per_user, code = asyncio.run(orders_while_stopping())
         assert code == 0, "orders exits cleanly on SIGTERM, even under load"
         for user, replies in zip(users, per_user, strict=True):
-            assert {r.status_code for r in replies} <= {201, 502}, replies[-1].text
+            # orders gone: 503 (refused) or 502 (cut mid-call), never a 500
+            assert {r.status_code for r in replies} <= {201, 502, 503}, replies[-1].text
             accepted = {r.json()["id"] for r in replies if r.status_code == 201}
 
             def all_notified(user=user, accepted=accepted):

@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_demo_passes_against_the_running_shop(shop):
     done = subprocess.run(
-        [sys.executable, "-m", "journey.capstone_cli", "demo", "--gateway", shop.gateway],
+        [
+            *(sys.executable, "-m", "journey.capstone_cli", "demo", "--gateway", shop.gateway),
+            *("--db-prefix", shop.prefix),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -32,7 +35,7 @@ def test_demo_passes_against_the_running_shop(shop):
     assert "PASS" in done.stdout
 
 
-def test_up_command_starts_and_stops_cleanly_on_sigterm(shop, find_capstone_pids):
+def test_up_command_starts_and_stops_cleanly_on_sigterm(shop, find_capstone_pids, tmp_path):
     from capstone.runner import Capstone, Config
 
     prefix = f"shoptest_{os.getpid()}_{uuid.uuid4().hex[:6]}"
@@ -40,6 +43,7 @@ def test_up_command_starts_and_stops_cleanly_on_sigterm(shop, find_capstone_pids
         sys.executable, "-m", "journey.capstone_cli", "up", "--free-ports",
         "--db-prefix", prefix, "--key-prefix", prefix, "--stream", f"{prefix}:orders.events",
         "--timeout", "45",  # the runner gives up by itself: reading its output cannot hang
+        "--secrets-file", str(tmp_path / "capstone.env"),  # not the user's own
     ]  # fmt: skip
     runner = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

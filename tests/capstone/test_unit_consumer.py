@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 from capstone.common.events import Event
+from capstone.common.secrets import new_secret
 from capstone.contracts.events import ORDER_PLACED, OrderPlaced
 from capstone.notifier.consumer import Consumer
 from capstone.notifier.settings import NotifierSettings
@@ -44,7 +45,11 @@ class FakeRedis:
 
 def consumer() -> tuple[Consumer, FakeStore, FakeRedis]:
     store, redis = FakeStore(), FakeRedis()
-    return Consumer(store, redis, NotifierSettings(events_stream="s")), store, redis
+    return (
+        Consumer(store, redis, NotifierSettings(events_stream="s", internal_token=new_secret())),
+        store,
+        redis,
+    )
 
 
 def placed_event() -> Event:

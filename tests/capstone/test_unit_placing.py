@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from capstone.common.problems import Problem
+from capstone.common.secrets import new_secret
 from capstone.contracts.orders import OrderIn, OrderItem, OrderOut
 from capstone.orders import idempotency
 from capstone.orders.inventory_client import InsufficientStock, InventoryUnavailable
@@ -75,7 +76,9 @@ class FakeStore:
 
 def make(stock: dict[int, int]) -> tuple[OrderPlacer, FakeStore, FakeInventory, list[int]]:
     store, inventory, wakes = FakeStore(), FakeInventory(stock), []
-    settings = OrdersSettings(idempotency_wait_seconds=0.05, idempotency_lock_seconds=30)
+    settings = OrdersSettings(
+        idempotency_wait_seconds=0.05, idempotency_lock_seconds=30, internal_token=new_secret()
+    )
     placer = OrderPlacer(store, inventory, lambda: wakes.append(1), settings)
     return placer, store, inventory, wakes
 
