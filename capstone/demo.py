@@ -77,7 +77,11 @@ class Demo:
         alice = self.account(f"alice-{tag}@example.com", "alice-password")
         bob = self.account(f"bob-{tag}@example.com", "bob-password")
 
-        self.step("flow 3: an admin creates a product and sets its stock")
+        self.step("flow 2: anyone lists products; a page read again comes from the Redis cache")
+        self.expect(self.http.get("/products"), 200, "product list")
+        self.cached_read("/products", "hit")
+
+        self.step("flow 3: an admin creates a product and sets its stock; a write invalidates")
         product = {"sku": f"demo-{tag}", "name": "Demo mug", "price_cents": 1299}
         self.expect(self.http.post("/products", json=product, headers=alice), 403, "not admin")
         created = self.expect(
@@ -89,8 +93,6 @@ class Demo:
             200,
             "stock set to 5",
         )
-
-        self.step("flow 2: anyone reads products from the Redis cache; a write invalidates it")
         for expected in ("miss", "hit"):
             self.cached_read(f"/products/{pid}", expected)
         self.expect(
@@ -101,7 +103,6 @@ class Demo:
         fresh = self.cached_read(f"/products/{pid}", "miss")
         if fresh["price_cents"] != 1199:
             raise StepFailed("the read after the write still shows the old price")
-        self.expect(self.http.get("/products"), 200, "product list")
 
         self.step("flow 4: place an order with an Idempotency-Key")
         body = {"items": [{"product_id": pid, "quantity": 2}]}

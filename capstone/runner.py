@@ -173,6 +173,10 @@ def _pg_admin(url: str) -> psycopg.Connection[tuple[Any, ...]]:
     return psycopg.connect(url, autocommit=True, connect_timeout=5)
 
 
+def _quiet(_: str) -> None:
+    """The default progress reporter: tests and the bench start the shop without a word."""
+
+
 class Capstone:
     """The five services as child processes of this one."""
 
@@ -264,14 +268,24 @@ class Capstone:
         for service in services:
             self.processes[service] = self._spawn(service, "serve")
 
-    def up(self, timeout: float = 30.0) -> float:
-        """Databases, migrations, processes, readiness. Returns the seconds it took."""
+    def up(self, timeout: float = 30.0, say: Callable[[str], None] = _quiet) -> float:
+        """Databases, migrations, processes, readiness, each step told to ``say`` as it begins
+        (the first start of a fresh machine takes a while: the learner sees what it waits on).
+        Returns the seconds it took."""
         started = time.monotonic()
+        say(f"creating the databases that are missing: {self.config.database_name('<service>')}")
         self.create_databases()
-        self.migrate()
+        for service in SERVICES:
+            say(f"migrating {service} (alembic upgrade head)")
+            self.migrate([service])
         try:
+            say(f"starting {', '.join(SERVICES)}")
             self.start()
-            self.wait_ready(timeout=max(1.0, timeout - (time.monotonic() - started)))
+            say("waiting until every service answers ready")
+            self.wait_ready(
+                timeout=max(1.0, timeout - (time.monotonic() - started)),
+                on_ready=lambda service: say(f"{service} is ready"),
+            )
         except BaseException:
             self.stop()
             raise
@@ -301,7 +315,12 @@ class Capstone:
                 return False
         return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
-    def wait_ready(self, services: Iterable[str] = SERVICES, timeout: float = 30.0) -> None:
+    def wait_ready(
+        self,
+        services: Iterable[str] = SERVICES,
+        timeout: float = 30.0,
+        on_ready: Callable[[str], None] = _quiet,
+    ) -> None:
         waiting = list(services)
         deadline = time.monotonic() + timeout
         while waiting:
@@ -312,6 +331,7 @@ class Capstone:
                     raise StartupError(self._explain({service: f"exited with {code}"}))
                 if self._is_ready(service):
                     waiting.remove(service)
+                    on_ready(service)
             if waiting and time.monotonic() > deadline:
                 reasons = dict.fromkeys(waiting, f"not ready after {timeout:.0f}s")
                 raise StartupError(self._explain(reasons))
@@ -382,7 +402,7 @@ def run_until_signal(
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:
-            took = system.up(timeout=timeout)
+            took = system.up(timeout=timeout, say=say)
         except StartupError as error:
             say(f"the shop did not start:\n{error}")
             return 1

@@ -112,6 +112,33 @@ def admin(
 
 
 @app.command()
+def reset(
+    db_prefix: Annotated[str, typer.Option(help="databases are <prefix>_<service>")] = "shop",
+    key_prefix: Annotated[str, typer.Option(help="prefix of every Redis key")] = "shop",
+    stream: Annotated[str, typer.Option(help="the Redis Stream of order events")] = "orders.events",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
+) -> None:
+    """Drop the shop's databases and delete its Redis keys and stream, after asking: the next
+    `journey capstone up` starts from an empty shop."""
+    from capstone.runner import SERVICES, Capstone, Config
+    from journey.provision import provide_for_command
+
+    provide_for_command(("postgres", "redis"), say=typer.echo)
+    config = Config(db_prefix=db_prefix, key_prefix=key_prefix, events_stream=stream)
+    databases = ", ".join(config.database_name(service) for service in SERVICES)
+    typer.echo(f"This deletes the databases {databases},")
+    typer.echo(f"the Redis keys {key_prefix}:* and the stream {stream}.")
+    typer.echo("Stop the shop first (Ctrl-C where `journey capstone up` runs).")
+    if not yes and not typer.confirm("Delete them?", default=False):
+        typer.echo("nothing deleted")
+        raise typer.Exit(1)
+    system = Capstone(config)
+    system.drop_databases()
+    system.clear_redis()
+    typer.echo("deleted: the next `uv run journey capstone up` starts an empty shop")
+
+
+@app.command()
 def demo(
     gateway: Annotated[str, typer.Option(help="the running gateway")] = "http://127.0.0.1:8000",
     admin_email: Annotated[str, typer.Option(help="the demo's admin")] = "",

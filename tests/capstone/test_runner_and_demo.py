@@ -5,6 +5,7 @@ so these tests can run in any order, before or after the others."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -33,6 +34,8 @@ def test_demo_passes_against_the_running_shop(shop):
     )
     assert done.returncode == 0, f"the demo should pass:\n{done.stdout}\n{done.stderr}"
     assert "PASS" in done.stdout
+    flows = [int(n) for n in re.findall(r"^\[\d+\] flow (\d):", done.stdout, re.MULTILINE)]
+    assert flows == [1, 2, 3, 4, 5, 6], f"the six flows, in the order CAPSTONE.md gives: {flows}"
 
 
 def test_up_command_starts_and_stops_cleanly_on_sigterm(shop, find_capstone_pids, tmp_path):
@@ -59,6 +62,12 @@ def test_up_command_starts_and_stops_cleanly_on_sigterm(shop, find_capstone_pids
         took = time.monotonic() - started
         assert any("ready in" in line for line in lines), "".join(lines[-30:])
         assert took < 50
+        said = [line.strip() for line in lines if "|" not in line]  # not a service's log line
+        steps = ["creating the databases", "migrating inventory", "migrating gateway"]
+        steps += ["starting inventory", "waiting until every service answers ready"]
+        at = [next(i for i, line in enumerate(said) if line.startswith(s)) for s in steps]
+        assert at == sorted(at), f"it says what it does, in order: {said}"
+        assert sum(line.endswith(" is ready") for line in said) == 5, said
         runner.send_signal(signal.SIGTERM)
         rest, _ = runner.communicate(timeout=30)
     finally:
@@ -103,3 +112,51 @@ def test_stopping_the_runner_leaves_no_process(find_capstone_pids, tmp_path):
             system.stop()
             system.drop_databases()
             system.clear_redis()
+
+
+def _databases_named(prefix: str) -> set[str]:
+    import psycopg
+
+    with psycopg.connect(require_service("postgres"), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",)
+        )
+        return {row[0] for row in rows}
+
+
+def test_reset_asks_then_drops_the_databases_keys_and_stream():
+    import redis
+
+    from capstone.runner import Capstone, Config
+
+    prefix = f"shoptest_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    stream = f"{prefix}:orders.events"
+    config = Config(db_prefix=prefix, key_prefix=prefix, events_stream=stream)
+    system = Capstone(config)
+    system.create_databases()
+    client = redis.Redis.from_url(require_service("redis"))
+    try:
+        client.set(f"{prefix}:product:1", "cached")
+        client.xadd(stream, {"event": "order.placed"})
+        options = ["--db-prefix", prefix, "--key-prefix", prefix, "--stream", stream]
+
+        def reset(*extra: str, answer: str = "") -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "journey.capstone_cli", "reset", *options, *extra],
+                cwd=ROOT, input=answer, capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+
+        declined = reset(answer="n\n")
+        assert declined.returncode == 1, declined.stdout + declined.stderr
+        assert "nothing deleted" in declined.stdout
+        assert len(_databases_named(prefix)) == 5, "a 'no' keeps every database"
+        assert client.exists(f"{prefix}:product:1", stream) == 2, "and every key"
+
+        done = reset("--yes")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert _databases_named(prefix) == set()
+        assert client.exists(f"{prefix}:product:1", stream) == 0
+    finally:
+        system.drop_databases()
+        system.clear_redis()
+        client.close()
