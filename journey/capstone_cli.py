@@ -1,4 +1,4 @@
-"""``journey capstone up``, ``demo``, ``admin`` and ``bench``: run the capstone shop locally.
+"""``journey capstone up``, ``demo``, ``admin``, ``bench`` and ``reset``: run the shop locally.
 
 Mounted by the journey CLI as ``journey capstone ...``; also runnable as
 ``python -m journey.capstone_cli``. Heavy modules are imported inside the commands.

@@ -426,7 +426,9 @@ def _mount_capstone() -> None:
         return
     from journey.capstone_cli import app as capstone_app
 
-    app.add_typer(capstone_app, name="capstone", help="Run the capstone: up, demo, bench, reset.")
+    app.add_typer(
+        capstone_app, name="capstone", help="Run the capstone: up, demo, admin, bench, reset."
+    )
 
 
 _mount_capstone()
