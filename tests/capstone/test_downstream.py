@@ -93,7 +93,7 @@ async def _crash_then_follow_up(crash: str, concurrent: bool) -> list[int]:
 
     # the logs are captured, not rendered: structlog's console traceback takes a second each
     with structlog.testing.capture_logs(), _serving(_crashing_service()) as url:
-        service = Downstream("boom", url, timeout_seconds=5.0)
+        service = Downstream("boom", url, timeout_seconds=5.0, internal_token="t" * 32)
         try:
             statuses = []
             for _ in range(ROUNDS):  # a few rounds: the race it guards against is timing-dependent
