@@ -106,8 +106,12 @@ class Config:
         return f"{self.host}:{self.ports.inventory}"
 
     def env_for(self, service: str) -> dict[str, str]:
+        # Bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set: a service imports
+        # FastAPI, SQLAlchemy, redis and more, and compiling them from source again on every start
+        # cost ~3.5 s of CPU per service (a shop ready in ~20 s instead of ~7 s).
+        inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env = {
-            **os.environ,
+            **inherited,
             "PYTHONUNBUFFERED": "1",
             "SERVICE_HOST": self.host,
             "SERVICE_PORT": str(getattr(self.ports, service)),

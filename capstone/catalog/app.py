@@ -25,9 +25,7 @@ from capstone.contracts.catalog import ProductIn, ProductOut, ProductPage, Produ
 def build_app(settings: CatalogSettings) -> FastAPI:
     db = Database(settings.database_url)
     # a cache that does not answer within a second is skipped (reads go to the database)
-    redis = aioredis.from_url(
-        settings.redis_url, decode_responses=True, socket_connect_timeout=1, socket_timeout=1
-    )
+    redis = aioredis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
     products = ProductRepository(db)
     cache = ProductCache(redis, settings.key_prefix, settings.cache_ttl_seconds)
 
@@ -44,29 +42,28 @@ def build_app(settings: CatalogSettings) -> FastAPI:
         checks={"database": database_check(db), "redis": redis_check(redis)},
     )
 
-    @app.get("/products")
+    # A hit answers the JSON bytes Redis holds, a miss the JSON it has just cached: both skip
+    # FastAPI's validation and encoding of the return value (``response_model`` documents it).
+    @app.get("/products", response_model=ProductPage)
     async def list_products(
-        response: Response,
         limit: Annotated[int, Query(ge=1, le=100)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
-    ) -> ProductPage:
-        key, page = await cache.get_page(limit, offset)
-        response.headers["X-Cache"] = "hit" if page else "miss"
-        if page is None:
-            page = await products.page(limit, offset)
-            await cache.put(key, page)
-        return page
+    ) -> Response:
+        key, raw = await cache.get_page(limit, offset)
+        if raw is not None:
+            return _json(raw, cache="hit")
+        page = await products.page(limit, offset)
+        return _json(await cache.put(key, page), cache="miss")
 
-    @app.get("/products/{product_id}")
-    async def get_product(product_id: int, response: Response) -> ProductOut:
-        key, product = await cache.get_product(product_id)
-        response.headers["X-Cache"] = "hit" if product else "miss"
+    @app.get("/products/{product_id}", response_model=ProductOut)
+    async def get_product(product_id: int) -> Response:
+        key, raw = await cache.get_product(product_id)
+        if raw is not None:
+            return _json(raw, cache="hit")
+        product = await products.get(product_id)
         if product is None:
-            product = await products.get(product_id)
-            if product is None:
-                raise Problem(404, "Not Found", f"no product {product_id}")
-            await cache.put(key, product)
-        return product
+            raise Problem(404, "Not Found", f"no product {product_id}")
+        return _json(await cache.put(key, product), cache="miss")
 
     @app.post("/products", status_code=201)
     async def create_product(data: ProductIn) -> ProductOut:
@@ -83,6 +80,10 @@ def build_app(settings: CatalogSettings) -> FastAPI:
         return product
 
     return app
+
+
+def _json(body: bytes, *, cache: str) -> Response:
+    return Response(body, media_type="application/json", headers={"X-Cache": cache})
 
 
 def serve(settings: CatalogSettings) -> None:

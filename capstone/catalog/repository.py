@@ -87,53 +87,69 @@ class ProductCache:
     lookup first retries it and, failing, bypasses the cache. So what Redis held before it went
     away is never served after it comes back."""
 
+    # One round trip per lookup: the generation and the document it names, read together by a
+    # script that Redis runs at once. (It builds the document's key itself, which a Redis Cluster
+    # would refuse; the shop uses one Redis.) A missing document is false in Lua, None here.
+    LOOKUP = """
+    local generation = redis.call('GET', KEYS[1]) or '0'
+    local key = ARGV[1] .. ':g' .. generation .. ':' .. ARGV[2]
+    return {key, redis.call('GET', key)}
+    """
+
     def __init__(self, redis: Any, prefix: str, ttl_seconds: int) -> None:
         self.redis = redis
         self.prefix = f"{prefix}:catalog"
+        self.generation_key = f"{self.prefix}:generation"
         self.ttl = ttl_seconds
         self.invalidation_pending = False
+        self._lookup = redis.register_script(self.LOOKUP)
 
-    async def _key(self, *parts: str) -> str:
-        if self.invalidation_pending:
-            await self.redis.incr(f"{self.prefix}:generation")
-            self.invalidation_pending = False
-        generation = await self.redis.get(f"{self.prefix}:generation") or "0"
-        return ":".join((self.prefix, f"g{generation}", *parts))
+    async def get_product(self, product_id: int) -> tuple[str | None, bytes | None]:
+        """The product's key (fill *that* key on a miss) and the cached JSON, if any."""
+        return await self._find(f"product:{product_id}")
 
-    async def get_product(self, product_id: int) -> tuple[str | None, ProductOut | None]:
-        """The product's key (fill *that* key on a miss) and the cached product, if any."""
+    async def get_page(self, limit: int, offset: int) -> tuple[str | None, bytes | None]:
+        """The page's key (fill *that* key on a miss) and the cached JSON, if any."""
+        return await self._find(f"products:{limit}:{offset}")
+
+    async def _find(self, name: str) -> tuple[str | None, bytes | None]:
+        """The cached JSON is returned as Redis holds it: it was valid when it was stored, and
+        parsing it to write it out again would cost more than the rest of a hit."""
         try:
-            key = await self._key("product", str(product_id))
-            raw = await self.redis.get(key)
+            if self.invalidation_pending:
+                await self.redis.incr(self.generation_key)
+                self.invalidation_pending = False
+            key, raw = await self._lookup(keys=[self.generation_key], args=[self.prefix, name])
         except RedisError as error:
             log.warning("cache unavailable, reading the database", error=repr(error))
             return None, None
-        return key, (ProductOut.model_validate_json(raw) if raw else None)
+        return _text(key), _bytes(raw)
 
-    async def get_page(self, limit: int, offset: int) -> tuple[str | None, ProductPage | None]:
-        """The page's key (fill *that* key on a miss) and the cached page, if any."""
-        try:
-            key = await self._key("products", str(limit), str(offset))
-            raw = await self.redis.get(key)
-        except RedisError as error:
-            log.warning("cache unavailable, reading the database", error=repr(error))
-            return None, None
-        return key, (ProductPage.model_validate_json(raw) if raw else None)
-
-    async def put(self, key: str | None, document: BaseModel) -> None:
+    async def put(self, key: str | None, document: BaseModel) -> bytes:
+        """Caches the document under ``key`` (when there is one); returns its JSON."""
+        raw = document.model_dump_json().encode()
         if key is None:
-            return
+            return raw
         try:
-            await self.redis.set(key, document.model_dump_json(), ex=self.ttl)
+            await self.redis.set(key, raw, ex=self.ttl)
         except RedisError as error:
             log.warning("cache unavailable, not filled", error=repr(error))
+        return raw
 
     async def invalidate(self) -> None:
         """After a committed write: every cached product and page becomes unreachable."""
         self.invalidation_pending = True
         try:
-            await self.redis.incr(f"{self.prefix}:generation")
+            await self.redis.incr(self.generation_key)
         except RedisError as error:
             log.warning("cache unavailable, invalidation postponed", error=repr(error))
             return
         self.invalidation_pending = False
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _bytes(value: str | bytes | None) -> bytes | None:
+    return value.encode() if isinstance(value, str) else value

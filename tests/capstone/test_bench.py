@@ -68,3 +68,18 @@ def test_bench_prints_every_figure(shop, generator: str) -> None:
     assert report.read.errors == 0, "every read succeeded"
     assert report.lag.orders > 0, "the orders it placed are listed"
     assert report.lag.notified == report.lag.orders, "every order got its notification"
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_the_shop_the_bench_starts_has_its_admin() -> None:
+    """Without ``--gateway`` the bench starts its own shop: its admin must be able to create the
+    products (registering never makes an admin, so the bench makes it as an operator would)."""
+    from capstone.bench import prepare, started_shop
+    from capstone.demo import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    lines: list[str] = []
+    with started_shop(lines.append) as gateway:
+        fixture = prepare(gateway, users=1, admin=(ADMIN_EMAIL, ADMIN_PASSWORD))
+    assert fixture.products, "the admin created the products"
+    assert any("the shop is ready" in line for line in lines), lines

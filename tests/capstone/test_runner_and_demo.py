@@ -160,3 +160,14 @@ def test_reset_asks_then_drops_the_databases_keys_and_stream():
         system.drop_databases()
         system.clear_redis()
         client.close()
+
+
+def test_services_keep_their_bytecode_even_where_the_shell_says_not_to(monkeypatch):
+    """Recompiling FastAPI, SQLAlchemy and redis from source on every start cost seconds per
+    service: the services may write their bytecode caches whatever the shell asks."""
+    from capstone.runner import Config
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    env = Config().env_for("catalog")
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert env["SERVICE_PORT"]
