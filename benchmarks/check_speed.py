@@ -4,6 +4,7 @@ each time).
     uv run python benchmarks/check_speed.py            # lesson 01, 10 runs
     uv run python benchmarks/check_speed.py 02 20
     uv run python benchmarks/check_speed.py 01.2 10    # one exercise
+    uv run python benchmarks/check_speed.py 08 5 solved    # with the solutions copied over
 
 A check of a lesson without services should take about a second, one exercise at most 1.5 s.
 The run works on a private copy of the lab (stubs), so it never touches your exercises or
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -47,14 +49,25 @@ def time_check(lab: Path, target: str) -> tuple[float, float]:
     return wall, cpu
 
 
-def main(target: str = "01", runs: str = "10") -> None:
+def solve(lab: Path, target: str) -> None:
+    """Copies the reference solutions of the target's lesson over its exercises, as a learner
+    who has done them all would have them."""
+    lesson = next((lab / "solutions").glob(f"{target[:2]}_*"))
+    shutil.copytree(lesson, lab / "exercises" / lesson.name, dirs_exist_ok=True)
+
+
+def main(target: str = "01", runs: str = "10", state: str = "stubs") -> None:
+    if state not in {"stubs", "solved"}:
+        sys.exit(f"the third argument is 'stubs' or 'solved', not {state!r}")
     with tempfile.TemporaryDirectory() as folder:
         lab = Path(folder)
         copy_lab(lab)
+        if state == "solved":
+            solve(lab, target)
         time_check(lab, target)  # warm-up: bytecode caches, the OS's file cache
         runs_made = [time_check(lab, target) for _ in range(int(runs))]
     timings = [wall for wall, _ in runs_made]
-    print(f"journey check {target}: {len(timings)} runs")
+    print(f"journey check {target} ({state}): {len(timings)} runs")
     print(f"  median {statistics.median(timings):.3f} s")
     print(f"  min    {min(timings):.3f} s")
     print(f"  max    {max(timings):.3f} s")
