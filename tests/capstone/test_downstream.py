@@ -7,7 +7,6 @@ gateway's :class:`Downstream` client calls it. No database or Redis is needed.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,14 +16,10 @@ import pytest
 import structlog
 from fastapi import BackgroundTasks  # module level: the route's annotation names it
 
+from capstone.runner import free_port
+
 FOLLOW_UPS = 30
 ROUNDS = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _crashing_service() -> object:
@@ -61,7 +56,7 @@ def _serving(app: object) -> Iterator[str]:
     from capstone.common.service import server_for
     from capstone.common.settings import ServiceSettings
 
-    port = _free_port()
+    port = free_port()
     server = server_for(app, "127.0.0.1", port, ServiceSettings(shutdown_grace_seconds=1))
     thread = threading.Thread(target=asyncio.run, args=(server.serve(),), daemon=True)
     thread.start()
