@@ -40,6 +40,18 @@ LAB_CONTENT = tuple(f"{folder}{os.sep}" for folder in (TESTS_DIR, MUTANTS_DIR, *
 # It is handed to pytest as a module: named with -p, it would cost that scan again.
 PLUGINS = ("pytest_timeout",)
 AUTOLOAD_ENV = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+# pytest's own plugins that a run has no use for (each costs a little per run, and lesson 11
+# makes hundreds of runs): no .pytest_cache writes from runs that may be killed, no doctests
+# or report files, no options that only make sense on pytest's command line.
+UNUSED_BUILTIN_PLUGINS = (
+    "cacheprovider",
+    "doctest",
+    "junitxml",
+    "pastebin",
+    "stepwise",
+    "setuponly",
+    "setupplan",
+)
 
 
 class _Sink:
@@ -164,8 +176,9 @@ def pytest_args(spec: RunSpec) -> list[str]:
         args.append("--continue-on-collection-errors")  # one broken file must not stop the rest
     if spec.keywords:
         args += ["-k", spec.keywords]
-    # no .pytest_cache writes from runs that may be killed
-    return [*args, "-p", "no:cacheprovider"]
+    for plugin in UNUSED_BUILTIN_PLUGINS:
+        args += ["-p", f"no:{plugin}"]
+    return args
 
 
 def child_main(spec: RunSpec, sink: _Sink) -> int:
