@@ -83,9 +83,10 @@ def test_a_placed_order_is_one_trace_from_the_gateway_to_the_notifier(shop, poll
     assert_child(publish, handle)  # through the outbox row, after the request has ended
     consume = only(spans, "notifier", "CONSUMER")
     assert_child(consume, publish)  # through the stream entry's traceparent
-    assert consume["attributes"]["messaging.message.id"] == publish["attributes"][
-        "messaging.message.id"
-    ], "the notifier handled the entry the relay wrote"
+    assert (
+        consume["attributes"]["messaging.message.id"]
+        == publish["attributes"]["messaging.message.id"]
+    ), "the notifier handled the entry the relay wrote"
 
     # and the log lines of the order carry its trace id
     trace_id = entry["trace_id"]
@@ -168,4 +169,5 @@ def test_the_trace_file_gets_one_json_line_per_span_from_each_provider(tmp_path)
     assert second["trace_id"] == first["trace_id"]
     assert second["parent_span_id"] == first["span_id"], "the context crossed as bytes fields"
     assert first["parent_span_id"] is None
-    assert len(first["trace_id"]) == 32 and len(first["span_id"]) == 16
+    assert len(first["trace_id"]) == 32, "ids in the hex the log lines print"
+    assert len(first["span_id"]) == 16
