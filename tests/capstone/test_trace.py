@@ -130,6 +130,28 @@ def test_tracing_is_off_without_a_trace_file_or_an_endpoint(monkeypatch, tmp_pat
     assert not list(tmp_path.iterdir()), "nothing was written"
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("otel_exporter_otlp_endpoint", "jaeger:4318"),  # no scheme: nothing would be sent
+        ("trace_file", "/no/such/folder/spans.jsonl"),
+    ],
+)
+def test_a_tracing_setting_that_cannot_work_is_refused_at_start(setting, value):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=setting):
+        ServiceSettings(**{setting: value})
+
+
+def test_the_runner_gives_the_services_an_absolute_trace_file(monkeypatch, tmp_path):
+    from capstone.runner import Config
+
+    monkeypatch.chdir(tmp_path)
+    env = Config(env={"TRACE_FILE": "spans.jsonl"}).env_for("orders")
+    assert env["TRACE_FILE"] == str(tmp_path / "spans.jsonl"), "services run elsewhere"
+
+
 def test_the_exporters_follow_the_settings(tmp_path):
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
