@@ -193,3 +193,46 @@ def test_the_trace_file_gets_one_json_line_per_span_from_each_provider(tmp_path)
     assert first["parent_span_id"] is None
     assert len(first["trace_id"]) == 32, "ids in the hex the log lines print"
     assert len(first["span_id"]) == 16
+
+
+def test_with_an_endpoint_the_spans_are_posted_over_otlp_http():
+    """A loopback server stands in for Jaeger's OTLP/HTTP receiver."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    received: list[tuple[str, bytes]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:  # quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        provider = tracing.tracer_provider_for(
+            "inventory", ServiceSettings(otel_exporter_otlp_endpoint=endpoint)
+        )
+        assert provider is not None
+        provider.get_tracer("test").start_span("Reserve", kind=SpanKind.SERVER).end()
+        assert provider.force_flush(10_000), "the batch was not sent in time"
+        provider.shutdown()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert [path for path, _ in received] == ["/v1/traces"]
+    sent = ExportTraceServiceRequest.FromString(received[0][1])
+    (resource_spans,) = sent.resource_spans
+    service = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+    assert service["service.name"] == "inventory"
+    assert [s.name for scope in resource_spans.scope_spans for s in scope.spans] == ["Reserve"]
