@@ -1,0 +1,108 @@
+"""The lessons' capstone pieces, as the shop imports them: the one door from capstone/ to the lab.
+
+The last exercise of a lesson builds a piece of the shop (the rate limiter, the outbox relay...).
+The capstone keeps only the glue around each piece and asks this module for the piece itself::
+
+    from capstone.pieces import piece
+
+    limits = piece("gateway_limits")          # lesson 08's module
+    limiter = limits.SlidingWindowLimiter(redis, prefix=..., limit=60, window_seconds=60)
+
+A piece is the reference solution (``solutions/``) unless the environment variable
+``CAPSTONE_MINE`` lists its exercise id (``CAPSTONE_MINE=07.8,08.9``): then it is the learner's
+own file in ``exercises/``. ``journey capstone up --mine`` sets it, for every service, to the
+pieces whose exercise passes its tests, so a learner's piece that passes runs in the shop and
+any other falls back to the reference. The lab's loader (:mod:`journey.targets`) imports the
+module, so a piece may use relative imports within its lesson, exactly as the lesson's tests
+see it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Literal
+
+from journey.targets import Target, describe_import_error, lesson_package
+
+MINE_ENV = "CAPSTONE_MINE"
+Whose = Literal["yours", "reference"]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A lesson's last exercise, used by the shop: where it lives and what uses it."""
+
+    exercise: str  # "08.9"
+    lesson: str  # the lesson's folder, "08_security"
+    module: str  # the exercise's module in that folder, "gateway_limits"
+    used_by: str  # the capstone file that calls it
+
+    @property
+    def name(self) -> str:
+        return self.module
+
+
+# The pieces the shop runs on, in lesson order. A test checks each against lesson.toml (the
+# exercise id, its lesson and module), so a renumbered lesson cannot leave a stale entry here.
+PIECES: dict[str, Piece] = {
+    p.module: p
+    for p in (
+        Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),
+    )
+}
+
+
+class PieceError(ImportError):
+    """A piece cannot be imported (or ``CAPSTONE_MINE`` names no piece); the message says which
+    exercise and why."""
+
+
+def mine() -> frozenset[str]:
+    """The exercise ids ``CAPSTONE_MINE`` lists: the pieces that run as the learner's."""
+    listed = {part.strip() for part in os.environ.get(MINE_ENV, "").split(",") if part.strip()}
+    unknown = sorted(listed - {p.exercise for p in PIECES.values()})
+    if unknown:
+        known = ", ".join(p.exercise for p in PIECES.values())
+        raise PieceError(f"{MINE_ENV} names {', '.join(unknown)}: not a capstone piece ({known})")
+    return frozenset(listed)
+
+
+def whose(name: str) -> Whose:
+    """``yours`` when the piece runs from ``exercises/``, ``reference`` from ``solutions/``."""
+    return "yours" if _find(name).exercise in mine() else "reference"
+
+
+def target_of(name: str) -> Target:
+    return "exercises" if whose(name) == "yours" else "solutions"
+
+
+def piece(name: str) -> ModuleType:
+    """The module of the piece ``name`` (a key of :data:`PIECES`): the learner's when
+    ``CAPSTONE_MINE`` lists its exercise, else the reference solution."""
+    found = _find(name)
+    target = target_of(name)
+    try:
+        package = lesson_package(found.lesson, target)
+        return importlib.import_module(f"{package}.{found.module}")
+    except Exception as error:
+        where = "your" if target == "exercises" else "the reference"
+        raise PieceError(
+            f"capstone piece {found.exercise} ({found.module}): {where} version cannot be"
+            f" imported: {describe_import_error(error)}"
+        ) from error
+
+
+def which() -> list[tuple[Piece, Whose]]:
+    """Every piece with whose version runs, in lesson order."""
+    return [(p, whose(p.module)) for p in PIECES.values()]
+
+
+def _find(name: str) -> Piece:
+    try:
+        return PIECES[name]
+    except KeyError:
+        known = ", ".join(PIECES)
+        raise PieceError(f"no capstone piece {name!r}; the pieces are {known}") from None

@@ -1,0 +1,103 @@
+"""capstone/pieces.py: the shop imports each lesson's piece through it, the reference by default
+and the learner's own when ``CAPSTONE_MINE`` lists it. The learner's side runs in a private copy
+of the lab, never on the real exercises/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from capstone import pieces
+from journey.catalog import ROOT, find_exercise, find_lesson
+from journey.sandbox import copy_lab
+
+LIMITS = pieces.PIECES["gateway_limits"]
+
+
+def test_each_piece_is_its_lessons_exercise_and_its_caller_exists() -> None:
+    for piece in pieces.PIECES.values():
+        exercise = find_exercise(piece.exercise)
+        assert (exercise.lesson_folder, exercise.module) == (piece.lesson, piece.module)
+        lesson = find_lesson(piece.lesson)
+        # the lesson's last exercise, or (lesson 07, which has two) the one before it
+        assert exercise in lesson.exercises[-2:], f"{piece.exercise} is not a capstone piece"
+        assert (ROOT / piece.used_by).is_file(), piece.used_by
+
+
+def test_the_reference_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(pieces.MINE_ENV, raising=False)
+    module = pieces.piece("gateway_limits")
+    assert Path(str(module.__file__)) == ROOT / "solutions" / LIMITS.lesson / "gateway_limits.py"
+    assert [(p.exercise, whose) for p, whose in pieces.which()] == [
+        (p.exercise, "reference") for p in pieces.PIECES.values()
+    ]
+
+
+def test_a_name_that_is_no_piece_is_refused_with_the_known_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(pieces.PieceError, match=r"no capstone piece 'limiter'.*gateway_limits"):
+        pieces.piece("limiter")
+    monkeypatch.setenv(pieces.MINE_ENV, "08.9, 99.1")
+    with pytest.raises(pieces.PieceError, match=r"CAPSTONE_MINE names 99\.1: not a capstone"):
+        pieces.which()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the lab with the capstone's door to it (copy_lab leaves the capstone out)."""
+    lab = copy_lab(tmp_path_factory.mktemp("pieces") / "lab")
+    (lab / "capstone").mkdir(exist_ok=True)
+    for name in ("__init__.py", "pieces.py"):
+        shutil.copy2(ROOT / "capstone" / name, lab / "capstone" / name)
+    return lab
+
+
+def _in_lab(lab: Path, mine: str) -> dict[str, str]:
+    """Imports gateway_limits in a fresh interpreter inside ``lab`` (so the lab's own journey
+    and exercises are the ones found) and tells which file came and whose it is, or the error."""
+    script = (
+        "import json\n"
+        "from capstone import pieces\n"
+        "try:\n"
+        "    module = pieces.piece('gateway_limits')\n"
+        "    whose = pieces.whose('gateway_limits')\n"
+        "    print(json.dumps({'file': module.__file__, 'whose': whose}))\n"
+        "except pieces.PieceError as error:\n"
+        "    print(json.dumps({'error': str(error)}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=lab,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(lab), pieces.MINE_ENV: mine},
+    )
+    assert done.returncode == 0, done.stderr
+    answer: dict[str, str] = json.loads(done.stdout)
+    return answer
+
+
+def test_the_learners_file_when_its_exercise_is_listed(lab: Path) -> None:
+    mine = lab / "exercises" / LIMITS.lesson / "gateway_limits.py"
+    assert _in_lab(lab, mine="08.9") == {"file": str(mine), "whose": "yours"}
+    reference = lab / "solutions" / LIMITS.lesson / "gateway_limits.py"
+    assert _in_lab(lab, mine="") == {"file": str(reference), "whose": "reference"}
+
+
+def test_a_chosen_piece_that_cannot_be_imported_names_its_exercise_and_line(lab: Path) -> None:
+    mine = lab / "exercises" / LIMITS.lesson / "gateway_limits.py"
+    kept = mine.read_text()
+    try:
+        mine.write_text('"""a piece in progress"""\n\nraise RuntimeError("half done")\n')
+        error = _in_lab(lab, mine="08.9")["error"]
+    finally:
+        mine.write_text(kept)
+    assert error.startswith("capstone piece 08.9 (gateway_limits): your version cannot be")
+    assert "exercises/08_security/gateway_limits.py, line 3: RuntimeError: half done" in error
