@@ -49,9 +49,7 @@ class Piece:
 # exercise id, its lesson and module), so a renumbered lesson cannot leave a stale entry here.
 PIECES: dict[str, Piece] = {
     p.module: p
-    for p in (
-        Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),
-    )
+    for p in (Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),)
 }
 
 
