@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
+from capstone.pieces import MINE_ENV
+
 if TYPE_CHECKING:
     import psycopg
 
@@ -83,6 +85,9 @@ class Config:
     )
     log_level: str = "INFO"
     env: dict[str, str] = field(default_factory=dict)  # extra settings for every service
+    # the exercise ids of the pieces that run as the learner's (capstone.pieces); the rest are
+    # the reference solutions
+    mine: tuple[str, ...] = ()
     # fresh random secrets unless given (``journey capstone up`` gives the kept ones)
     jwt_secret: str = field(default_factory=lambda: new_secret(), repr=False)
     internal_token: str = field(default_factory=lambda: new_secret(), repr=False)
@@ -127,6 +132,8 @@ class Config:
             "METRICS_PORT": str(self.ports.inventory_metrics),
             "JWT_SECRET": self.jwt_secret,
             "INTERNAL_TOKEN": self.internal_token,
+            # always set, so a CAPSTONE_MINE left in the caller's shell changes nothing
+            MINE_ENV: ",".join(self.mine),
         }
         env.update(self.env)
         if env.get("TRACE_FILE"):  # the services run in the repository root, not where we are

@@ -6,14 +6,70 @@ Mounted by the journey CLI as ``journey capstone ...``; also runnable as
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from journey.check import ExerciseReport
 
 app = typer.Typer(
     help="Run the capstone shop: start it, then walk its flows.", no_args_is_help=True
 )
+
+
+@dataclass(frozen=True)
+class PieceChoice:
+    """Whose version of one capstone piece runs, and why the learner's does not."""
+
+    exercise: str
+    module: str
+    yours: bool
+    why_not: str = ""
+
+    @property
+    def whose(self) -> str:
+        return "yours" if self.yours else f"reference ({self.why_not})"
+
+
+def choose_piece(report: ExerciseReport) -> PieceChoice:
+    """The learner's piece runs only when its exercise passes every test."""
+    exercise = report.exercise
+    yours = f"your {exercise.id}"
+    if report.done:
+        return PieceChoice(exercise.id, exercise.module, yours=True)
+    if report.untouched:
+        why = f"{yours} is not started"
+    elif report.collection_error:
+        why = f"{yours} cannot be imported: {report.collection_error.splitlines()[0]}"
+    elif report.setup_problem:
+        why = f"{yours} could not be checked: {report.setup_problem}"
+    else:
+        why = f"{yours}: {report.passed}/{report.total} tests pass"
+    return PieceChoice(exercise.id, exercise.module, yours=False, why_not=why)
+
+
+def check_pieces() -> list[PieceChoice]:
+    """Checks every capstone piece's exercise with the lab's check (an untouched stub is not
+    run: it cannot pass) and chooses whose version of each runs, in lesson order."""
+    from capstone.pieces import PIECES
+    from journey import stubs
+    from journey.catalog import find_exercise
+    from journey.check import ExerciseReport, run_exercises
+
+    exercises = [find_exercise(piece.exercise) for piece in PIECES.values()]
+    started = [e for e in exercises if not stubs.is_untouched(e)]
+    reports = {r.exercise.id: r for r in run_exercises(started)} if started else {}
+    return [choose_piece(reports.get(e.id) or ExerciseReport(e, untouched=True)) for e in exercises]
+
+
+def pieces_table(choices: Sequence[PieceChoice]) -> list[str]:
+    """One line per piece: its exercise, its module and whose version runs."""
+    width = max((len(c.module) for c in choices), default=0)
+    return [f"  {c.exercise:<5} {c.module:<{width}}  {c.whose}" for c in choices]
 
 
 @app.command()
@@ -35,14 +91,34 @@ def up(
         Path | None,
         typer.Option(help="where the JWT secret and internal token are kept (made if missing)"),
     ] = None,
+    mine: Annotated[
+        bool,
+        typer.Option(
+            "--mine", help="run your own version of each piece whose exercise passes its tests"
+        ),
+    ] = False,
 ) -> None:
     """Start every service (migrating its database first), wait until ready, stream the logs;
-    Ctrl-C stops them all."""
+    Ctrl-C stops them all. The lessons' pieces are the reference solutions, or with --mine
+    yours where they pass their tests."""
+    from capstone.pieces import PIECES
     from capstone.runner import Config, Ports, load_or_create_secrets, run_until_signal
     from capstone.runner import secrets_file as default_secrets_file
+    from journey.catalog import find_exercise
     from journey.provision import provide_for_command  # the lab's own servers if none answers
 
-    provide_for_command(("postgres", "redis"), say=typer.echo)
+    needs = {"postgres", "redis"}
+    if mine:  # the pieces' tests may need more than the shop does
+        needs |= {n for p in PIECES.values() for n in find_exercise(p.exercise).services}
+    provide_for_command(sorted(needs), say=typer.echo)
+    yours: tuple[str, ...] = ()
+    if mine:
+        typer.echo("checking your capstone pieces...")
+        choices = check_pieces()
+        typer.echo("whose piece runs:")
+        for line in pieces_table(choices):
+            typer.echo(line)
+        yours = tuple(c.exercise for c in choices if c.yours)
     kept = load_or_create_secrets(secrets_file or default_secrets_file())
 
     ports = (
@@ -66,6 +142,7 @@ def up(
         log_level=log_level.upper(),
         jwt_secret=kept["JWT_SECRET"],
         internal_token=kept["INTERNAL_TOKEN"],
+        mine=yours,
     )
     raise typer.Exit(run_until_signal(config, timeout=timeout, say=typer.echo))
 

@@ -5,6 +5,8 @@ of the lab, never on the real exercises/."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -101,3 +103,51 @@ def test_a_chosen_piece_that_cannot_be_imported_names_its_exercise_and_line(lab:
         mine.write_text(kept)
     assert error.startswith("capstone piece 08.9 (gateway_limits): your version cannot be")
     assert "exercises/08_security/gateway_limits.py, line 3: RuntimeError: half done" in error
+
+
+def _check_pieces(lab: Path) -> list[dict[str, object]]:
+    """``journey capstone up --mine``'s choice, made by the lab's own journey inside ``lab``."""
+    script = (
+        "import json\n"
+        "from journey.capstone_cli import check_pieces\n"
+        "print(json.dumps([c.__dict__ | {'whose': c.whose} for c in check_pieces()]))\n"
+    )
+    inherited = {k: v for k, v in os.environ.items() if k not in ("JOURNEY_TARGET", "HOME")}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=lab,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**inherited, "HOME": str(lab)},
+    )
+    assert done.returncode == 0, done.stderr
+    choices: list[dict[str, object]] = json.loads(done.stdout.splitlines()[-1])
+    return choices
+
+
+@pytest.mark.redis  # lesson 08's piece is checked against Redis
+def test_mine_runs_a_passing_piece_as_yours_and_the_reference_for_the_rest(
+    tmp_path: Path,
+) -> None:
+    lab = copy_lab(tmp_path / "lab")
+    solved, *others = pieces.PIECES.values()
+    shutil.copy2(
+        lab / "solutions" / solved.lesson / f"{solved.module}.py",
+        lab / "exercises" / solved.lesson / f"{solved.module}.py",
+    )
+    choices = {c["exercise"]: c["whose"] for c in _check_pieces(lab)}
+    assert choices == {
+        solved.exercise: "yours",
+        **{p.exercise: f"reference (your {p.exercise} is not started)" for p in others},
+    }
+
+
+@pytest.mark.redis
+def test_mine_runs_the_reference_for_a_started_piece_that_fails_its_tests(tmp_path: Path) -> None:
+    lab = copy_lab(tmp_path / "lab")
+    stub = lab / "exercises" / LIMITS.lesson / "gateway_limits.py"
+    stub.write_text(stub.read_text() + "\n# started, not done\n")
+    (choice,) = [c for c in _check_pieces(lab) if c["exercise"] == LIMITS.exercise]
+    assert choice["yours"] is False
+    assert re.fullmatch(r"reference \(your 08\.9: 0/\d+ tests pass\)", str(choice["whose"]))
