@@ -49,7 +49,12 @@ class Piece:
 # exercise id, its lesson and module), so a renumbered lesson cannot leave a stale entry here.
 PIECES: dict[str, Piece] = {
     p.module: p
-    for p in (Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),)
+    for p in (
+        Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),
+        # lesson 12's piece is the resilient client; it retries by 12.8's policy
+        Piece("12.8", "12_resilience", "retry_policy", "capstone/orders/inventory_client.py"),
+        Piece("12.9", "12_resilience", "resilient_client", "capstone/orders/inventory_client.py"),
+    )
 }
 
 

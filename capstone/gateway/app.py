@@ -30,7 +30,7 @@ from capstone.gateway import security
 from capstone.gateway.docs import DOCS_HTML
 from capstone.gateway.downstream import Downstream
 from capstone.gateway.models import RegisterIn, TokenOut, User, UserOut
-from capstone.gateway.ratelimit import RateLimiter
+from capstone.gateway.ratelimit import RateLimits
 from capstone.gateway.settings import GatewaySettings
 
 API = "/api/v1"
@@ -70,7 +70,7 @@ def redis_pool(settings: GatewaySettings) -> aioredis.Redis:
 def build_app(settings: GatewaySettings) -> FastAPI:
     db = Database(settings.database_url)
     redis = redis_pool(settings)
-    limiter = RateLimiter(redis, settings.key_prefix, settings.rate_limit_per_minute)
+    limits = RateLimits(redis, settings)
     timeout = settings.downstream_timeout_seconds
     internal = settings.internal_token.get_secret_value()
     catalog = Downstream("catalog", settings.catalog_url, timeout, internal)
@@ -122,9 +122,7 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         responses=error_responses(409, 429, *COMMON),
     )
     async def register(data: RegisterIn, request: Request) -> UserOut:
-        await limiter.hit(
-            "register", client_address(request), limit=settings.register_per_client_per_minute
-        )
+        await limits.register(client_address(request))
         user = User(
             id=str(uuid.uuid4()),
             email=data.email.lower(),
@@ -154,9 +152,7 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         lock itself out, not the account's owner elsewhere."""
         email = username.lower()
         client = client_address(request)
-        await limiter.hit("login-client", client, limit=settings.login_per_client_per_minute)
-        await limiter.hit("login", f"{email}|{client}")
-        await limiter.hit("login-account", email, limit=settings.login_per_account_per_minute)
+        await limits.login(email, client)
         found = await db.run(
             lambda s: s.scalars(select(User).where(User.email == email)).one_or_none()
         )
@@ -243,7 +239,7 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         responses=error_responses(401, 403, 409, 429, *COMMON),
     )
     async def place_order(order: OrderIn, who: Writer, idempotency_key: IdempotencyKey) -> Response:
-        await limiter.hit("orders", who.user_id)
+        await limits.order(who.user_id)
         return await orders.call(
             "POST",
             "/orders",

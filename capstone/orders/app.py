@@ -35,7 +35,7 @@ from capstone.contracts.paging import (
 from capstone.orders.inventory_client import InventoryClient, InventoryUnavailable
 from capstone.orders.models import Order
 from capstone.orders.outbox import OutboxRelay
-from capstone.orders.placing import OrderPlacer, SqlOrderStore
+from capstone.orders.placing import OrderPlacer, SqlOrderStore, unavailable
 from capstone.orders.settings import OrdersSettings
 
 UserId = Annotated[str, Header(alias=headers.USER_ID, min_length=1, max_length=64)]
@@ -143,7 +143,7 @@ def build_app(settings: OrdersSettings) -> FastAPI:
         try:
             quantity = await inventory.set_stock(product_id, stock.quantity)
         except InventoryUnavailable as error:
-            raise Problem(503, "Inventory unavailable", str(error)) from error
+            raise unavailable(error) from error
         return StockOut(product_id=product_id, quantity=quantity)
 
     @app.get("/stock/{product_id}")
@@ -151,7 +151,7 @@ def build_app(settings: OrdersSettings) -> FastAPI:
         try:
             quantity = await inventory.get_stock(product_id)
         except InventoryUnavailable as error:
-            raise Problem(503, "Inventory unavailable", str(error)) from error
+            raise unavailable(error) from error
         return StockOut(product_id=product_id, quantity=quantity)
 
     return app

@@ -1,18 +1,23 @@
-"""The orders service's gRPC client of inventory (lesson 06; deadlines and retries: lesson 12).
+"""The orders service's gRPC client of inventory (lesson 06), made resilient by lesson 12's
+piece (exercise 12.9, ``resilient_client``, with 12.8's ``retry_policy``, through
+capstone.pieces).
 
-Every call has a deadline. ``Reserve`` is idempotent by order id, so an UNAVAILABLE answer is
-retried (a couple of times, inside the same overall deadline) without risk of reserving twice.
-``Release`` gives a reservation back when the order could not be written after all.
+Every call goes through one ``ResilientClient``: a deadline for the whole call, retries with
+full jitter of what may pass on another attempt (UNAVAILABLE, DEADLINE_EXCEEDED,
+RESOURCE_EXHAUSTED: every call here is safe to repeat, ``Reserve`` and ``Release`` being
+idempotent by order id and ``SetStock`` setting an absolute level), and a circuit breaker that
+fails calls at once while inventory is down, instead of making each wait for its deadline.
 
-The gRPC status codes become exceptions the placing code understands: FAILED_PRECONDITION is
-:class:`InsufficientStock` (409), INVALID_ARGUMENT is :class:`InvalidReservation` (422), and
-anything else, once retries are spent, is :class:`InventoryUnavailable` (503).
+What is left here is the glue: the gRPC status codes become exceptions the placing code
+understands: FAILED_PRECONDITION is :class:`InsufficientStock` (409), INVALID_ARGUMENT is
+:class:`InvalidReservation` (422), and anything else, once the piece gives up, is
+:class:`InventoryUnavailable` (503, with the piece's jittered ``Retry-After``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -22,9 +27,15 @@ from capstone.common.tracing import grpc_client_interceptors
 from capstone.contracts import inventory_pb2 as pb
 from capstone.contracts import inventory_pb2_grpc as pb_grpc
 from capstone.contracts.orders import OrderItem
+from capstone.pieces import piece
 
 SERVICE_NAME = "shop.inventory.v1.Inventory"
 RETRIES = 3
+# failures in a row that open the circuit, and how long it stays open before a probe: short,
+# so a restarted inventory is used again within seconds
+BREAKER_FAILURES = 5
+BREAKER_RESET_SECONDS = 5.0
+T = TypeVar("T")
 
 
 class InsufficientStock(Exception):
@@ -36,7 +47,11 @@ class InvalidReservation(Exception):
 
 
 class InventoryUnavailable(Exception):
-    pass
+    """Inventory cannot answer now; ``retry_after`` is the seconds a client should wait."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class InventoryClient:
@@ -47,6 +62,20 @@ class InventoryClient:
         self.deadline = deadline_seconds
         self._channel: grpc.aio.Channel | None = None
         self._stub = stub  # given by unit tests; otherwise made on the first call
+        resilience, retry_policy = piece("resilient_client"), piece("retry_policy")
+        self._unavailable: type[Exception] = resilience.DependencyUnavailable
+        self._resilient = resilience.ResilientClient(
+            "inventory",
+            timeout=deadline_seconds,
+            policy=retry_policy.RetryPolicy(
+                attempts=RETRIES, retryable=retry_policy.retryable_grpc
+            ),
+            breaker=resilience.CircuitBreaker(
+                "inventory",
+                failure_threshold=BREAKER_FAILURES,
+                reset_timeout=BREAKER_RESET_SECONDS,
+            ),
+        )
 
     def _open(self) -> grpc.aio.Channel:
         # an aio channel belongs to the event loop that creates it: open it inside the server's
@@ -70,61 +99,57 @@ class InventoryClient:
         rid = current_request_id()
         return (("x-request-id", rid),) if rid else ()
 
+    async def _call(
+        self, rpc: Callable[[float], Awaitable[T]], *, idempotency_key: str | None = None
+    ) -> T:
+        """``rpc(timeout)`` through the resilient client; its failures as this module's."""
+        try:
+            return await self._resilient.call(
+                lambda attempt: rpc(attempt.timeout), idempotency_key=idempotency_key
+            )
+        except grpc.aio.AioRpcError as error:  # an answer that another attempt would not change
+            code = error.code()
+            if code == grpc.StatusCode.FAILED_PRECONDITION:
+                raise InsufficientStock(error.details() or "insufficient stock") from error
+            if code == grpc.StatusCode.INVALID_ARGUMENT:
+                raise InvalidReservation(error.details() or "invalid") from error
+            raise InventoryUnavailable(f"{code.name}: {error.details()}") from error
+        except self._unavailable as error:
+            raise InventoryUnavailable(_why(error), _retry_after(error)) from error
+
     async def reserve(self, order_id: str, items: list[OrderItem]) -> bool:
+        """Reserves every line or none; True when inventory had already reserved this order."""
         request = pb.ReserveRequest(
             order_id=order_id,
             lines=[pb.Line(product_id=i.product_id, quantity=i.quantity) for i in items],
         )
-        give_up = time.monotonic() + self.deadline
-        for attempt in range(1, RETRIES + 1):
-            left = give_up - time.monotonic()
-            try:
-                reply = await self.stub.Reserve(request, timeout=left, metadata=self._metadata())
-                return bool(reply.replayed)
-            except grpc.aio.AioRpcError as error:
-                code = error.code()
-                if code == grpc.StatusCode.FAILED_PRECONDITION:
-                    raise InsufficientStock(error.details() or "insufficient stock") from error
-                if code == grpc.StatusCode.INVALID_ARGUMENT:
-                    raise InvalidReservation(error.details() or "invalid") from error
-                retry = code == grpc.StatusCode.UNAVAILABLE and attempt < RETRIES
-                if not retry or time.monotonic() + 0.1 * attempt >= give_up:
-                    raise InventoryUnavailable(f"{code.name}: {error.details()}") from error
-                await asyncio.sleep(0.1 * attempt)  # backoff before the next attempt
-        raise InventoryUnavailable("no attempt left")
+        reply = await self._call(
+            lambda timeout: self.stub.Reserve(request, timeout=timeout, metadata=self._metadata()),
+            idempotency_key=order_id,
+        )
+        return bool(reply.replayed)
 
     async def release(self, order_id: str) -> bool:
         """Gives the order's reservation back; True when there was one. Safe to repeat."""
-        try:
-            reply = await self.stub.Release(
-                pb.ReleaseRequest(order_id=order_id),
-                timeout=self.deadline,
-                metadata=self._metadata(),
-            )
-        except grpc.aio.AioRpcError as error:
-            raise InventoryUnavailable(f"{error.code().name}: {error.details()}") from error
+        request = pb.ReleaseRequest(order_id=order_id)
+        reply = await self._call(
+            lambda timeout: self.stub.Release(request, timeout=timeout, metadata=self._metadata()),
+            idempotency_key=order_id,
+        )
         return bool(reply.released)
 
     async def set_stock(self, product_id: int, quantity: int) -> int:
-        try:
-            reply = await self.stub.SetStock(
-                pb.SetStockRequest(product_id=product_id, quantity=quantity),
-                timeout=self.deadline,
-                metadata=self._metadata(),
-            )
-        except grpc.aio.AioRpcError as error:
-            raise InventoryUnavailable(f"{error.code().name}: {error.details()}") from error
+        request = pb.SetStockRequest(product_id=product_id, quantity=quantity)
+        reply = await self._call(
+            lambda timeout: self.stub.SetStock(request, timeout=timeout, metadata=self._metadata())
+        )
         return int(reply.quantity)
 
     async def get_stock(self, product_id: int) -> int:
-        try:
-            reply = await self.stub.GetStock(
-                pb.GetStockRequest(product_id=product_id),
-                timeout=self.deadline,
-                metadata=self._metadata(),
-            )
-        except grpc.aio.AioRpcError as error:
-            raise InventoryUnavailable(f"{error.code().name}: {error.details()}") from error
+        request = pb.GetStockRequest(product_id=product_id)
+        reply = await self._call(
+            lambda timeout: self.stub.GetStock(request, timeout=timeout, metadata=self._metadata())
+        )
         return int(reply.quantity)
 
     async def check(self) -> None:
@@ -140,3 +165,15 @@ class InventoryClient:
     async def close(self) -> None:
         if self._channel is not None:
             await self._channel.close()
+
+
+def _why(error: Any) -> str:
+    """ "inventory is unavailable: retries exhausted (UNAVAILABLE: connection refused)"."""
+    cause = error.__cause__
+    if isinstance(cause, grpc.aio.AioRpcError):
+        return f"{error} ({cause.code().name}: {cause.details()})"
+    return f"{error} ({cause!r})" if cause is not None else str(error)
+
+
+def _retry_after(error: Any) -> int:
+    return max(1, int(getattr(error, "retry_after", 1)))

@@ -55,6 +55,17 @@ def order_id_for(user_id: str, key: str) -> str:
     return str(uuid.uuid5(ORDER_NAMESPACE, f"{user_id}:{key}"))
 
 
+def unavailable(error: InventoryUnavailable) -> Problem:
+    """The 503 for a call inventory could not answer, with the resilient client's jittered
+    ``Retry-After``."""
+    return Problem(
+        503,
+        "Inventory unavailable",
+        str(error),
+        headers={"Retry-After": str(error.retry_after)},
+    )
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -127,9 +138,7 @@ class OrderPlacer:
         except BaseException as error:  # unavailable, timed out, cancelled: the key is free again
             await asyncio.shield(self.store.release_key(user_id, key))
             if isinstance(error, InventoryUnavailable):
-                raise Problem(
-                    503, "Inventory unavailable", str(error), headers={"Retry-After": "1"}
-                ) from error
+                raise unavailable(error) from error
             raise
         placed = OrderOut(
             id=order_id,

@@ -50,14 +50,18 @@ def test_a_name_that_is_no_piece_is_refused_with_the_known_ones(
         pieces.which()
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _lab_with_pieces(folder: Path) -> Path:
     """A copy of the lab with the capstone's door to it (copy_lab leaves the capstone out)."""
-    lab = copy_lab(tmp_path_factory.mktemp("pieces") / "lab")
+    lab = copy_lab(folder)
     (lab / "capstone").mkdir(exist_ok=True)
     for name in ("__init__.py", "pieces.py"):
         shutil.copy2(ROOT / "capstone" / name, lab / "capstone" / name)
     return lab
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _lab_with_pieces(tmp_path_factory.mktemp("pieces") / "lab")
 
 
 def _in_lab(lab: Path, mine: str) -> dict[str, str]:
@@ -130,7 +134,7 @@ def _check_pieces(lab: Path) -> list[dict[str, object]]:
 def test_mine_runs_a_passing_piece_as_yours_and_the_reference_for_the_rest(
     tmp_path: Path,
 ) -> None:
-    lab = copy_lab(tmp_path / "lab")
+    lab = _lab_with_pieces(tmp_path / "lab")
     solved, *others = pieces.PIECES.values()
     shutil.copy2(
         lab / "solutions" / solved.lesson / f"{solved.module}.py",
@@ -145,9 +149,43 @@ def test_mine_runs_a_passing_piece_as_yours_and_the_reference_for_the_rest(
 
 @pytest.mark.redis
 def test_mine_runs_the_reference_for_a_started_piece_that_fails_its_tests(tmp_path: Path) -> None:
-    lab = copy_lab(tmp_path / "lab")
+    lab = _lab_with_pieces(tmp_path / "lab")
     stub = lab / "exercises" / LIMITS.lesson / "gateway_limits.py"
     stub.write_text(stub.read_text() + "\n# started, not done\n")
     (choice,) = [c for c in _check_pieces(lab) if c["exercise"] == LIMITS.exercise]
     assert choice["yours"] is False
     assert re.fullmatch(r"reference \(your 08\.9: 0/\d+ tests pass\)", str(choice["whose"]))
+
+
+def test_the_image_holds_every_reference_piece_and_the_loader(tmp_path: Path) -> None:
+    """What capstone/Dockerfile copies into /app is enough to import every piece."""
+    app = tmp_path / "app"
+    app.mkdir()
+    for line in (ROOT / "capstone" / "Dockerfile").read_text().splitlines():
+        words = line.split()
+        if words[:1] != ["COPY"] or any(w.startswith("--") for w in words):
+            continue
+        *sources, destination = words[1:]
+        for source in sources:  # a folder's files go into the destination, as Docker does
+            if (ROOT / source).is_dir():
+                shutil.copytree(ROOT / source, app / destination, dirs_exist_ok=True)
+            else:
+                (app / destination).mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / source, app / destination)
+    script = (
+        "import json, journey\n"
+        "from capstone import pieces\n"
+        "loaded = [pieces.piece(name).__file__ for name in pieces.PIECES]\n"
+        "print(json.dumps([pieces.__file__, journey.__file__, *loaded]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=app,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(app)},
+    )
+    assert done.returncode == 0, done.stderr
+    for file in json.loads(done.stdout):
+        assert Path(file).is_relative_to(app), f"{file} is not in the image"
