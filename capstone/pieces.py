@@ -50,6 +50,7 @@ class Piece:
 PIECES: dict[str, Piece] = {
     p.module: p
     for p in (
+        Piece("01.9", "01_fundamentals", "service_settings", "capstone/common/service.py"),
         Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),
         # lesson 12's piece is the resilient client; it retries by 12.8's policy
         Piece("12.8", "12_resilience", "retry_policy", "capstone/orders/inventory_client.py"),

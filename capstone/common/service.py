@@ -1,6 +1,8 @@
 """What every FastAPI service shares: the app skeleton, uvicorn with a clean SIGTERM, the CLI.
 
-Lessons 03 (FastAPI app), 09 (metrics, health, JSON logs) and 12 (graceful shutdown).
+Lessons 03 (FastAPI app), 09 (metrics, health, JSON logs) and 12 (graceful shutdown); the
+settings every service shares are checked at start by lesson 01's piece (exercise 01.9,
+``service_settings``, through capstone.pieces).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from capstone.common.problems import document_problems, install_problem_handlers
 from capstone.common.secrets import new_secret
 from capstone.common.settings import ServiceSettings
 from capstone.common.tracing import install_tracing
+from capstone.pieces import piece
 
 T = TypeVar("T")
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -167,14 +170,15 @@ def run_cli(
         )
     except ValidationError as error:
         _refuse_to_start(service, error)
-    configure_logging(service, settings.log_level.upper())
+    shared = _shared_settings(service, settings)
+    configure_logging(service, shared.log_level)
     log = get_logger(f"capstone.{service}")
     if args.command == "migrate":
         if migrations_dir is not None:
             from capstone.common.db import migrate
 
             migrate(migrations_dir, settings.database_url)
-        log.info("migrated", database=_redacted(settings.database_url))
+        log.info("migrated", database=shared.as_dict()["database_url"])
         return
     traced = install_tracing(service, settings)
     log.info("starting", host=settings.service_host, port=settings.service_port, tracing=traced)
@@ -194,7 +198,22 @@ def _refuse_to_start(service: str, error: ValidationError) -> None:
     sys.exit(2)
 
 
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+def _shared_settings(service: str, settings: ServiceSettings) -> Any:
+    """What every service shares (where it listens, how loud it logs, its database and Redis),
+    checked by lesson 01's piece: every wrong variable is named at once, with what a good value
+    looks like, and the service exits with status 2. Its ``as_dict()`` hides URL passwords."""
+    lesson = piece("service_settings")
+    try:
+        return lesson.ServiceSettings(
+            service=service,
+            database_url=settings.database_url,
+            host=settings.service_host,
+            port=settings.service_port,
+            log_level=settings.log_level.upper(),
+            redis_url=settings.redis_url,
+        )
+    except lesson.SettingsError as error:
+        configure_logging(service)
+        problems = [f"{name}: {problem}" for name, problem in error.problems.items()]
+        get_logger(f"capstone.{service}").error("refusing to start", problems=problems)
+        sys.exit(2)

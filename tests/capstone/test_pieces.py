@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,6 +65,21 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _lab_with_pieces(tmp_path_factory.mktemp("pieces") / "lab")
 
 
+def _python_in(folder: Path, script: str, **env: str) -> Any:
+    """Runs ``script`` in a fresh interpreter whose current folder is ``folder`` (its own
+    ``journey`` and ``capstone`` come first on the path) and returns the JSON it printed last."""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(folder), **env},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
 def _in_lab(lab: Path, mine: str) -> dict[str, str]:
     """Imports gateway_limits in a fresh interpreter inside ``lab`` (so the lab's own journey
     and exercises are the ones found) and tells which file came and whose it is, or the error."""
@@ -77,16 +93,7 @@ def _in_lab(lab: Path, mine: str) -> dict[str, str]:
         "except pieces.PieceError as error:\n"
         "    print(json.dumps({'error': str(error)}))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=lab,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(lab), pieces.MINE_ENV: mine},
-    )
-    assert done.returncode == 0, done.stderr
-    answer: dict[str, str] = json.loads(done.stdout)
+    answer: dict[str, str] = _python_in(lab, script, **{pieces.MINE_ENV: mine})
     return answer
 
 
@@ -117,20 +124,10 @@ def _check_pieces(lab: Path) -> list[dict[str, object]]:
         "print(json.dumps([c.__dict__ | {'whose': c.whose} for c in check_pieces()]))\n"
     )
     inherited = {k: v for k, v in os.environ.items() if k not in ("JOURNEY_TARGET", "HOME")}
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=lab,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**inherited, "HOME": str(lab)},
-    )
-    assert done.returncode == 0, done.stderr
-    choices: list[dict[str, object]] = json.loads(done.stdout.splitlines()[-1])
+    choices: list[dict[str, object]] = _python_in(lab, script, **inherited)
     return choices
 
 
-@pytest.mark.redis  # lesson 08's piece is checked against Redis
 def test_mine_runs_a_passing_piece_as_yours_and_the_reference_for_the_rest(
     tmp_path: Path,
 ) -> None:
@@ -147,7 +144,7 @@ def test_mine_runs_a_passing_piece_as_yours_and_the_reference_for_the_rest(
     }
 
 
-@pytest.mark.redis
+@pytest.mark.redis  # lesson 08's piece is checked against Redis
 def test_mine_runs_the_reference_for_a_started_piece_that_fails_its_tests(tmp_path: Path) -> None:
     lab = _lab_with_pieces(tmp_path / "lab")
     stub = lab / "exercises" / LIMITS.lesson / "gateway_limits.py"
@@ -178,14 +175,5 @@ def test_the_image_holds_every_reference_piece_and_the_loader(tmp_path: Path) ->
         "loaded = [pieces.piece(name).__file__ for name in pieces.PIECES]\n"
         "print(json.dumps([pieces.__file__, journey.__file__, *loaded]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=app,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(app)},
-    )
-    assert done.returncode == 0, done.stderr
-    for file in json.loads(done.stdout):
+    for file in _python_in(app, script):
         assert Path(file).is_relative_to(app), f"{file} is not in the image"

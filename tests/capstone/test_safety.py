@@ -121,6 +121,35 @@ def test_services_refuse_to_start_without_a_strong_unpublished_secret(service, e
         assert value not in done.stdout + done.stderr, "the refusal never prints a secret"
 
 
+def test_services_refuse_to_start_naming_every_wrong_shared_setting_at_once():
+    """Lesson 01's piece checks where a service listens, its log level, database and Redis."""
+    password = "not-for-the-logs-4711"
+    env = {
+        "INTERNAL_TOKEN": "i" * 40,
+        "SERVICE_PORT": "70000",
+        "LOG_LEVEL": "chatty",
+        "DATABASE_URL": f"mysql://shop:{password}@db/shop_orders",
+        "REDIS_URL": "memcached://cache:11211",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "capstone.orders", "serve"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, f"orders must refuse to start:\n{done.stdout}{done.stderr}"
+    for wrong in (
+        "SERVICE_PORT: must be from 1 to 65535",
+        "LOG_LEVEL: must be one of DEBUG, INFO",
+        "DATABASE_URL: must look like postgresql+psycopg://",
+        "REDIS_URL: must look like redis://",
+    ):
+        assert wrong in done.stdout
+    assert password not in done.stdout + done.stderr, "a URL's password is never printed"
+
+
 def test_up_makes_secrets_once_and_keeps_them_outside_the_repository(tmp_path):
     from capstone.runner import Config, load_or_create_secrets, secrets_file
 
