@@ -119,6 +119,8 @@ def up(
         for line in pieces_table(choices):
             typer.echo(line)
         yours = tuple(c.exercise for c in choices if c.yours)
+    else:
+        typer.echo("the lessons' pieces run as the reference solutions (--mine: yours)")
     kept = load_or_create_secrets(secrets_file or default_secrets_file())
 
     ports = (

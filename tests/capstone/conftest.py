@@ -3,7 +3,11 @@ every service a process, on free ports, with databases ``shoptest_<pid>_<hex>_<s
 Redis keys and stream under the same unique prefix. All of it is dropped at the end.
 
 Tracing is on in this shop: every service appends its spans to one file (``TRACE_FILE``), so
-every test also runs the traced code, and test_trace.py reads the file."""
+every test also runs the traced code, and test_trace.py reads the file.
+
+The shop runs on the reference pieces (capstone/pieces.py). With ``CAPSTONE_MINE`` set (the
+exercise ids, as ``journey capstone up --mine`` passes them) it runs on those pieces from
+``exercises/`` instead: the whole suite then checks the shop on the learner's code."""
 
 from __future__ import annotations
 
@@ -165,6 +169,7 @@ def _drop_orphans(admin_url: str) -> None:
 
 @pytest.fixture(scope="session")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    from capstone.pieces import mine
     from capstone.runner import Capstone, Config, Ports
 
     postgres_url = require_service("postgres")
@@ -181,6 +186,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         events_stream=f"{prefix}:orders.events",
         postgres_url=postgres_url,
         redis_url=redis_url,
+        # the reference pieces, unless CAPSTONE_MINE names some (the `up --mine` path)
+        mine=tuple(sorted(mine())),
         env={
             "RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT),
             "LOGIN_PER_CLIENT_PER_MINUTE": GENEROUS,

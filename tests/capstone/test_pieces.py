@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from capstone import pieces
+from journey import stubs
 from journey.catalog import ROOT, find_exercise, find_lesson
 from journey.sandbox import copy_lab
 
@@ -52,11 +53,16 @@ def test_a_name_that_is_no_piece_is_refused_with_the_known_ones(
 
 
 def _lab_with_pieces(folder: Path) -> Path:
-    """A copy of the lab with the capstone's door to it (copy_lab leaves the capstone out)."""
+    """A copy of the lab with the capstone's door to it (copy_lab leaves the capstone out) and
+    every piece's exercise as shipped, whatever this lab's learner has done with it."""
     lab = copy_lab(folder)
     (lab / "capstone").mkdir(exist_ok=True)
     for name in ("__init__.py", "pieces.py"):
         shutil.copy2(ROOT / "capstone" / name, lab / "capstone" / name)
+    for piece in pieces.PIECES.values():
+        shipped = stubs.shipped_files(find_exercise(piece.exercise)) or {}
+        for name, text in shipped.items():
+            (lab / "exercises" / piece.lesson / name).write_text(text, encoding="utf-8")
     return lab
 
 
@@ -116,6 +122,12 @@ def test_a_chosen_piece_that_cannot_be_imported_names_its_exercise_and_line(lab:
     assert "exercises/08_security/gateway_limits.py, line 3: RuntimeError: half done" in error
 
 
+def _inherited() -> dict[str, str]:
+    """This environment (where the backing services are) without what a child must choose."""
+    chosen = ("JOURNEY_TARGET", "HOME", pieces.MINE_ENV)
+    return {k: v for k, v in os.environ.items() if k not in chosen}
+
+
 def _check_pieces(lab: Path) -> list[dict[str, object]]:
     """``journey capstone up --mine``'s choice, made by the lab's own journey inside ``lab``."""
     script = (
@@ -123,7 +135,7 @@ def _check_pieces(lab: Path) -> list[dict[str, object]]:
         "from journey.capstone_cli import check_pieces\n"
         "print(json.dumps([c.__dict__ | {'whose': c.whose} for c in check_pieces()]))\n"
     )
-    inherited = {k: v for k, v in os.environ.items() if k not in ("JOURNEY_TARGET", "HOME")}
+    inherited = _inherited()
     choices: list[dict[str, object]] = _python_in(lab, script, **inherited)
     return choices
 
@@ -177,3 +189,55 @@ def test_the_image_holds_every_reference_piece_and_the_loader(tmp_path: Path) ->
     )
     for file in _python_in(app, script):
         assert Path(file).is_relative_to(app), f"{file} is not in the image"
+
+
+GLUE_TESTS = ("test_unit_ratelimit.py", "test_unit_inventory_errors.py")
+
+
+@pytest.mark.redis  # the rate limits' glue is tested against Redis
+def test_the_glue_works_on_learner_pieces_as_on_the_reference(tmp_path: Path) -> None:
+    """The ``--mine`` path: every piece's lesson finished (its solutions copied over the stubs,
+    so a piece's own imports of its lesson work too), every piece chosen as the learner's, and
+    the capstone's tests of the glue around them pass unchanged."""
+    lab = _lab_with_pieces(tmp_path / "lab")
+    shutil.copytree(ROOT / "capstone", lab / "capstone", dirs_exist_ok=True)
+    (lab / "tests" / "capstone").mkdir()
+    for name in ("conftest.py", *GLUE_TESTS):
+        shutil.copy2(ROOT / "tests" / "capstone" / name, lab / "tests" / "capstone" / name)
+    for lesson in {p.lesson for p in pieces.PIECES.values()}:
+        shutil.copytree(lab / "solutions" / lesson, lab / "exercises" / lesson, dirs_exist_ok=True)
+    mine = ",".join(p.exercise for p in pieces.PIECES.values())
+    inherited = _inherited()
+    script = (
+        "import json\n"
+        "from capstone import pieces\n"
+        "print(json.dumps({p.module: [w, pieces.piece(p.module).__file__]"
+        " for p, w in pieces.which()}))\n"
+    )
+    chosen = _python_in(lab, script, **inherited, **{pieces.MINE_ENV: mine})
+    for piece in pieces.PIECES.values():
+        whose, file = chosen[piece.module]
+        assert whose == "yours"
+        assert Path(file).is_relative_to(lab / "exercises" / piece.lesson), file
+    tests = [f"tests/capstone/{name}" for name in GLUE_TESTS]
+    pytest_run = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+    ]
+    done = subprocess.run(
+        [*pytest_run, *tests],
+        cwd=lab,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**inherited, "HOME": str(lab), pieces.MINE_ENV: mine},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert " passed" in done.stdout, done.stdout
+    assert "skipped" not in done.stdout, done.stdout

@@ -68,6 +68,7 @@ def test_up_command_starts_and_stops_cleanly_on_sigterm(shop, find_capstone_pids
         at = [next(i for i, line in enumerate(said) if line.startswith(s)) for s in steps]
         assert at == sorted(at), f"it says what it does, in order: {said}"
         assert sum(line.endswith(" is ready") for line in said) == 5, said
+        assert any("pieces run as the reference solutions" in line for line in said), said
         runner.send_signal(signal.SIGTERM)
         rest, _ = runner.communicate(timeout=30)
     finally:
