@@ -129,6 +129,9 @@ class Report:
     duplicated_notifications: int  # an order notified more than once
     faults: list[FaultResult] = field(default_factory=list)
     drain_seconds: float = 0.0
+    republished: int | None = None  # events the relay sent again since orders last started
+    redis_port: int = 0
+    log_path: Path | None = None  # the shop's logs, kept when the drill fails
 
     @property
     def lost(self) -> int:
@@ -252,7 +255,7 @@ def _rows(url: str, query: str, *params: Any) -> list[tuple[Any, ...]]:
     import psycopg
 
     with psycopg.connect(url, connect_timeout=5) as conn:
-        return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+        return conn.execute(query, params).fetchall()
 
 
 def drop_orphans(admin_url: str) -> list[str]:
@@ -415,7 +418,13 @@ class Drill:
             load = OrderLoad(
                 gateway, fixture.tokens, fixture.products, self.options.request_deadline
             )
-            return asyncio.run(self._drill(load))
+            report = asyncio.run(self._drill(load))
+            report.republished = republished(self.config.url("orders"))
+        if report.ok:
+            self.log_path.unlink(missing_ok=True)
+        else:
+            report.log_path = self.log_path
+        return report
 
     async def _drill(self, load: OrderLoad) -> Report:
         options = self.options
@@ -541,7 +550,19 @@ class Drill:
             duplicated_orders=len(stored_rows) - len(stored) + len(stored - accepted),
             duplicated_notifications=twice + unknown,
             faults=faults,
+            redis_port=self.redis.port,
         )
+
+
+def republished(orders_url: str) -> int | None:
+    """The orders service's ``outbox_republished_total``: events whose stream entry vanished
+    before the notifier acknowledged them (None when the metric cannot be read)."""
+    try:
+        text = httpx.get(f"{orders_url}/metrics", timeout=5.0).text
+    except httpx.HTTPError:
+        return None
+    found = re.search(r"^outbox_republished_total ([\d.e+]+)$", text, re.MULTILINE)
+    return int(float(found.group(1))) if found else None
 
 
 def _seconds(value: float | None) -> str:

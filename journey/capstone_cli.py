@@ -8,7 +8,7 @@ Mounted by the journey CLI as ``journey capstone ...``; also runnable as
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -224,16 +224,18 @@ def chaos(
     """Place orders at a steady rate on a shop of its own (with a private Redis) while killing and
     restarting notifier, inventory, orders and Redis; report what was accepted, stored, notified,
     lost and duplicated, and each fault's recovery time. Exit code 1 on any loss or duplicate."""
+    from dataclasses import replace
+
     from capstone.chaos import ChaosConfig, run_chaos
     from journey.provision import provide_for_command
 
-    changes = {
+    changes: dict[str, Any] = {
         name: value
         for name, value in (("duration", duration), ("rate", rate), ("outage", outage))
         if value is not None
     }
     try:
-        options = ChaosConfig.short(**changes) if short else ChaosConfig(**changes)
+        options = replace(ChaosConfig.short() if short else ChaosConfig(), **changes)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     provide_for_command(("postgres",), say=typer.echo)  # Redis: the drill starts its own
@@ -273,10 +275,16 @@ def print_chaos_report(report: Report) -> None:
         )
     console.print(faults)
     console.print(f"drained in {report.drain_seconds:.1f}s after the load stopped")
+    if report.republished is not None:
+        console.print(
+            f"the outbox relay published {report.republished} event(s) again: their stream"
+            " entries vanished (with Redis) before the notifier acknowledged them"
+        )
     if report.ok:
-        console.print("[green]PASS[/green]: nothing lost, nothing duplicated, every fault recovered")
+        console.print("[green]PASS[/green]: nothing lost or duplicated, every fault recovered")
     else:
         console.print("[red]FAIL[/red]: " + "; ".join(report.problems()))
+        console.print(f"the shop's logs are kept in {report.log_path}")
 
 
 def _flag(count: int) -> str:
