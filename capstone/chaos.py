@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import re
 import shutil
 import signal
@@ -58,7 +59,8 @@ RATE_LIMIT = 1_000_000
 # default): shorter here, so the drill does not wait half a minute for those few requests
 IDEMPOTENCY_LOCK_SECONDS = 8.0
 REQUEST_TIMEOUT = 10.0  # one attempt; the gateway answers 504 itself before that
-RETRY_PAUSES = (0.1, 0.2, 0.4, 0.8, 1.0)  # between attempts of one key: 1 s at most
+FIRST_PAUSE = 0.1  # before the second attempt of a key; doubled each time, with jitter
+LONGEST_PAUSE = 3.0  # a Retry-After longer than this is not waited for in full
 
 
 def _say_nothing(_: str) -> None:
@@ -115,7 +117,7 @@ class Report:
     """What the drill counted; :attr:`ok` says whether the shop passed."""
 
     prefix: str
-    seconds: float  # of load
+    seconds: float  # of load: new orders were sent during this time
     rate: float
     sent: int  # orders, one key each
     attempts: int  # requests, retries included
@@ -128,7 +130,7 @@ class Report:
     duplicated_orders: int  # stored, but no accepted request accounts for them
     duplicated_notifications: int  # an order notified more than once
     faults: list[FaultResult] = field(default_factory=list)
-    drain_seconds: float = 0.0
+    drain_seconds: float = 0.0  # from the end of the load until all is answered and notified
     republished: int | None = None  # events the relay sent again since orders last started
     redis_port: int = 0
     log_path: Path | None = None  # the shop's logs, kept when the drill fails
@@ -278,6 +280,16 @@ def drop_orphans(admin_url: str) -> list[str]:
 # -- the load -----------------------------------------------------------------------------------
 
 
+def retry_pause(attempt: int, retry_after: str | None) -> float:
+    """Seconds to wait after failed attempt number ``attempt``: the server's ``Retry-After`` when
+    it gave one, else an exponential backoff with jitter. Without them, every order waiting on a
+    dead service would retry in step, and the storm would slow the shop's recovery."""
+    backoff = min(LONGEST_PAUSE, FIRST_PAUSE * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+    if retry_after is not None and retry_after.strip().isdigit():
+        return min(LONGEST_PAUSE, max(backoff, float(retry_after)))
+    return backoff
+
+
 @dataclass
 class Placed:
     """One order the client sends: its key, and what became of it (times from ``time.time()``)."""
@@ -313,10 +325,13 @@ class OrderLoad:
             start = loop.time()
             n = 0
             while not stop.is_set():
-                task = asyncio.create_task(self._place(http, n))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-                n += 1
+                # every order due by now, at once: a busy event loop falls behind, then catches up
+                due = int((loop.time() - start) * rate) + 1
+                for number in range(n, due):
+                    task = asyncio.create_task(self._place(http, number))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+                n = max(n, due)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), max(0.0, start + n / rate - loop.time()))
             if self._tasks:
@@ -333,6 +348,7 @@ class OrderLoad:
         give_up = time.monotonic() + self.deadline
         while time.monotonic() < give_up:
             placed.attempts += 1
+            retry_after = None
             try:
                 reply = await http.post(self.url, json=body, headers=headers)
             except httpx.HTTPError as error:
@@ -345,8 +361,13 @@ class OrderLoad:
                 placed.last_error = f"{reply.status_code} {reply.text[:200]}"
                 if reply.status_code < 500 and reply.status_code not in (409, 429):
                     return  # refused for good (a bad request): retrying cannot help
-            pause = RETRY_PAUSES[min(placed.attempts, len(RETRY_PAUSES)) - 1]
-            await asyncio.sleep(pause)
+                retry_after = reply.headers.get("retry-after")
+            await asyncio.sleep(retry_pause(placed.attempts, retry_after))
+
+    @property
+    def pending(self) -> list[Placed]:
+        """The orders not accepted yet (and still being retried, while the load runs)."""
+        return [o for o in self.orders if o.order_id is None]
 
     def first_after(self, moment: float) -> list[Placed]:
         """The accepted orders first sent at or after ``moment``, earliest accepted first."""
@@ -442,15 +463,21 @@ class Drill:
                 await self._until(began + gap * number, load_task)
                 results.append(await self._inject(fault, load))
             await self._until(began + options.duration, load_task)
-        finally:
-            stop.set()
-            await load_task
+        except BaseException:  # a fault could not be injected, or Ctrl-C: no order waits for it
+            load_task.cancel()
+            await asyncio.gather(load_task, return_exceptions=True)
+            raise
+        stop.set()
         seconds = time.monotonic() - began
-        self.say(f"load stopped after {seconds:.1f}s; waiting for every notification")
-        drained_at = time.monotonic()
+        stopped = time.monotonic()
+        self.say(
+            f"no new order after {seconds:.1f}s; waiting for the {len(load.pending)} still"
+            " being retried, then for every notification"
+        )
+        await load_task
         await self._drain()
         report = self._count(load, seconds, results)
-        report.drain_seconds = time.monotonic() - drained_at
+        report.drain_seconds = time.monotonic() - stopped
         return report
 
     @staticmethod

@@ -274,7 +274,9 @@ def print_chaos_report(report: Report) -> None:
             "yes" if fault.recovered else "[red]NO[/red]",
         )
     console.print(faults)
-    console.print(f"drained in {report.drain_seconds:.1f}s after the load stopped")
+    console.print(
+        f"every order answered and notified {report.drain_seconds:.1f}s after the load stopped"
+    )
     if report.republished is not None:
         console.print(
             f"the outbox relay published {report.republished} event(s) again: their stream"
