@@ -382,16 +382,17 @@ class Drill:
     """The shop, its private Redis and the load; :meth:`run` is the whole drill."""
 
     def __init__(self, options: ChaosConfig, say: Say = _say_nothing) -> None:
-        from capstone.runner import Capstone, Config, Ports, free_port
+        from capstone.runner import Capstone, Config, Ports, free_ports
 
         self.options = options
         self.say = say
         self.prefix = f"{DB_PREFIX}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         self.folder = Path(tempfile.mkdtemp(prefix=f"{self.prefix}-"))
-        self.redis = PrivateRedis(self.folder, free_port())
+        *shop_ports, redis_port = free_ports(7)  # all different
+        self.redis = PrivateRedis(self.folder, redis_port)
         extra = {} if options.postgres_url is None else {"postgres_url": options.postgres_url}
         self.config = Config(
-            ports=Ports.free(),
+            ports=Ports(*shop_ports),
             db_prefix=self.prefix,
             key_prefix=self.prefix,
             events_stream=f"{self.prefix}:orders.events",
