@@ -471,10 +471,9 @@ class Drill:
         stop.set()
         seconds = time.monotonic() - began
         stopped = time.monotonic()
-        self.say(
-            f"no new order after {seconds:.1f}s; waiting for the {len(load.pending)} still"
-            " being retried, then for every notification"
-        )
+        retried = len(load.pending)
+        waiting = f"for the {retried} order(s) still being retried, then " if retried else ""
+        self.say(f"no new order after {seconds:.1f}s; waiting {waiting}for every notification")
         await load_task
         await self._drain()
         report = self._count(load, seconds, results)
