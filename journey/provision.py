@@ -241,6 +241,12 @@ def release_owner(owner: str, say: Say | None = None) -> None:
             _restore(DIR_ENV)
 
 
+def holding() -> bool:
+    """Whether this process holds an embedded server that it must release before it ends."""
+    with _lock:
+        return bool(_held)
+
+
 def release_all() -> None:
     with _lock:
         for owner in {owner for owners in _held.values() for owner in owners}:

@@ -65,3 +65,20 @@ def remember_hints_seen(exercise_id: str, count: int) -> None:
     data = _load("hints.json")
     data[exercise_id] = count
     _save("hints.json", data)
+
+
+def load_test_timings() -> dict[str, float]:
+    """How long each test file took at its last check (seconds), to share out the next one."""
+    return {
+        file: float(seconds)
+        for file, seconds in _load("timings.json").items()
+        if isinstance(seconds, int | float)
+    }
+
+
+def record_test_timings(seconds_by_file: dict[str, float]) -> None:
+    if not seconds_by_file:
+        return
+    data = _load("timings.json")
+    data.update({file: round(seconds, 3) for file, seconds in seconds_by_file.items()})
+    _save("timings.json", data)

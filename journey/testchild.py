@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import json
 import os
 import re
@@ -36,8 +37,21 @@ LAB_CONTENT = tuple(f"{folder}{os.sep}" for folder in (TESTS_DIR, MUTANTS_DIR, *
 # The only third-party pytest plugin a run loads (its per-test time limits). Plugins are not
 # auto-loaded: scanning every installed package for them costs a tenth of a second per run,
 # and the exercise tests need none of the others (nbmake, hypothesis's, respx's, anyio's...).
+# It is handed to pytest as a module: named with -p, it would cost that scan again.
 PLUGINS = ("pytest_timeout",)
 AUTOLOAD_ENV = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+# pytest's own plugins that a run has no use for (each costs a little per run, and lesson 11
+# makes hundreds of runs): no .pytest_cache writes from runs that may be killed, no doctests
+# or report files, no options that only make sense on pytest's command line.
+UNUSED_BUILTIN_PLUGINS = (
+    "cacheprovider",
+    "doctest",
+    "junitxml",
+    "pastebin",
+    "stepwise",
+    "setuponly",
+    "setupplan",
+)
 
 
 class _Sink:
@@ -145,7 +159,7 @@ def pytest_args(spec: RunSpec) -> list[str]:
         "-o",
         "addopts=",
         "-p",
-        "journey.pytest_plugin",
+        "journey.pytest_plugin",  # by name: pytest imports it, rewriting its asserts
         "--import-mode=importlib",
         f"--timeout={DEFAULT_TEST_TIMEOUT:g}",
     ]
@@ -162,10 +176,9 @@ def pytest_args(spec: RunSpec) -> list[str]:
         args.append("--continue-on-collection-errors")  # one broken file must not stop the rest
     if spec.keywords:
         args += ["-k", spec.keywords]
-    for plugin in PLUGINS:
-        args += ["-p", plugin]
-    # no .pytest_cache writes from runs that may be killed
-    return [*args, "-p", "no:cacheprovider"]
+    for plugin in UNUSED_BUILTIN_PLUGINS:
+        args += ["-p", f"no:{plugin}"]
+    return args
 
 
 def child_main(spec: RunSpec, sink: _Sink) -> int:
@@ -182,15 +195,10 @@ def child_main(spec: RunSpec, sink: _Sink) -> int:
     targets.set_target("solutions" if spec.target == "solutions" else "exercises")
     for sub in spec.substitutes:
         targets.substitute(sub.lesson_folder, sub.module, Path(sub.path))
-    before = set(sys.modules)
-    exit_code = pytest.main(pytest_args(spec), plugins=[_Reporter(sink, spec)])
-    sink.emit(
-        {
-            "event": "done",
-            "exit_code": int(exit_code),
-            "modules": _warmable(before),
-        }
-    )
+    reporter = _Reporter(sink, spec, set(sys.modules))
+    plugins = [reporter, *(importlib.import_module(name) for name in PLUGINS)]
+    exit_code = pytest.main(pytest_args(spec), plugins=plugins)
+    reporter.done(int(exit_code))  # if the session never finished (a usage error...)
     return 0
 
 
@@ -217,12 +225,15 @@ class _Reporter:
     reported as failed, "not run".
     """
 
-    def __init__(self, sink: _Sink, spec: RunSpec) -> None:
+    def __init__(self, sink: _Sink, spec: RunSpec, modules_before: set[str]) -> None:
         self.sink = sink
         self.spec = spec
+        self.modules_before = modules_before
+        self.said_done = False
         self.timeouts: dict[str, float | None] = {}
         self.pending: list[dict[str, Any]] = []
         self.timed_out_in: dict[str, str] = {}  # file -> the test that timed out there
+        self.file_seconds: dict[str, float] = {}  # the time its tests took, per file
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         if self.spec.first:
@@ -263,10 +274,30 @@ class _Reporter:
         return pending
 
     @pytest_hookimpl(hookwrapper=True)
-    def pytest_sessionfinish(self) -> Any:
+    def pytest_sessionfinish(self, exitstatus: int) -> Any:
         if self.pending:  # the last test's reports
             self.sink.emit({"event": "reports", "reports": self.flushed()})
         yield
+        # Every test and fixture is done: the parent may end this process now, without
+        # waiting for pytest to unconfigure itself (garbage collections, plugins' clean-ups).
+        # Not when pytest's own report is shown (it is printed after this), nor when this
+        # process started an embedded server, which it stops as it unconfigures.
+        from journey import provision
+
+        if not self.spec.verbose and not provision.holding():
+            self.done(int(exitstatus))
+
+    def done(self, exit_code: int) -> None:
+        if self.said_done:
+            return
+        self.said_done = True
+        event = {
+            "event": "done",
+            "exit_code": exit_code,
+            "modules": _warmable(self.modules_before),
+            "file_seconds": self.file_seconds,
+        }
+        self.sink.emit(event)
 
     @pytest_hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -278,6 +309,8 @@ class _Reporter:
             pytest.fail(f"{NOT_RUN}{self.timed_out_in[file]} timed out before it", pytrace=False)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        file = report.nodeid.split("::", 1)[0]
+        self.file_seconds[file] = round(self.file_seconds.get(file, 0.0) + report.duration, 4)
         text = report.longreprtext if report.failed else ""
         timed_out = "Timeout (>" in text and "pytest-timeout" in text
         not_run = report.when == "setup" and NOT_RUN in text

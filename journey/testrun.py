@@ -38,6 +38,8 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -99,79 +101,89 @@ class TestRunner:
 
     def run(self, spec: RunSpec, listener: Listener | None = None) -> RunResult:
         """Runs ``spec`` in a child process and returns what happened to every test."""
-        started = time.monotonic()
+        running = self._start(spec, listener)
+        child, follower = running.child, running.follower
+        finished: bool | None = None
+        try:
+            while finished is None:
+                remaining = follower.deadline - time.monotonic()
+                if remaining <= 0:
+                    follower.out_of_time()
+                    finished = True
+                    break
+                line = child.readline(remaining)
+                if line is not None:
+                    finished = follower.feed(line)
+        finally:
+            result = self._finish(running, bool(finished))
+        return result
+
+    def run_many(
+        self, specs: Sequence[RunSpec], listener: Listener | None = None, workers: int = 1
+    ) -> list[RunResult]:
+        """Runs the specs in up to ``workers`` children at once (one after another where a
+        child's pipe cannot be waited on with select) and returns their results in order.
+        Each child keeps its own time limits, exactly as :meth:`run` does."""
+        if workers <= 1 or len(specs) <= 1 or os.name != "posix":
+            return [self.run(spec, listener) for spec in specs]
+        import select
+
+        waiting = list(enumerate(specs))
+        active: dict[int, tuple[int, _Running]] = {}  # by the fd of the child's pipe
+        results: dict[int, RunResult] = {}
+        try:
+            while waiting or active:
+                while waiting and len(active) < workers:
+                    index, spec = waiting.pop(0)
+                    running = self._start(spec, listener)
+                    active[running.child.fd] = (index, running)
+                now = time.monotonic()
+                for fd, (index, running) in list(active.items()):
+                    if running.follower.deadline <= now:
+                        running.follower.out_of_time()
+                        results[index] = self._finish(running, True)
+                        del active[fd]
+                if not active:
+                    continue
+                wait = min(running.follower.deadline for _, running in active.values()) - now
+                ready, _, _ = select.select(list(active), [], [], max(0.0, wait))
+                if ready:
+                    time.sleep(BATCH_SECONDS)  # as in _Child.readline: let events gather
+                for fd in ready:
+                    index, running = active[fd]
+                    finished = None
+                    for line in running.child.read_lines():
+                        finished = running.follower.feed(line)
+                        if finished is not None:
+                            break
+                    if finished is not None:
+                        results[index] = self._finish(running, finished)
+                        del active[fd]
+        finally:
+            for index, running in active.values():  # only after an error here: stop them all
+                results[index] = self._finish(running, False)
+        return [results[index] for index in range(len(specs))]
+
+    def _start(self, spec: RunSpec, listener: Listener | None) -> _Running:
         forking = can_fork() if self.fork is None else (self.fork and can_fork())
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()  # or the child would write the parent's buffered text again
+        started = time.monotonic()
         child: _Child = _Forked(spec) if forking else _Spawned(spec)
-        builder = _ResultBuilder()
-        try:
-            finished = self._follow(child, spec, builder, listener)
-        finally:
-            child.kill_group()
-            exit_status = child.reap()
-        result = builder.result
+        return _Running(child, _Follower(spec, listener), forking, started)
+
+    def _finish(self, running: _Running, finished: bool) -> RunResult:
+        """Ends the child (and anything it started) and completes its result."""
+        running.child.kill_group()
+        exit_status = running.child.reap()
+        result = running.follower.builder.result
         if not finished and not result.crashed:
             result.crashed = f"the test process ended unexpectedly ({exit_status})"
-        result.seconds = time.monotonic() - started
-        if forking and self.keep_warm and result.modules:
+        result.seconds = time.monotonic() - running.started
+        if running.forking and self.keep_warm and result.modules:
             self.warm(result.modules)
         return result
-
-    def _follow(
-        self, child: _Child, spec: RunSpec, builder: _ResultBuilder, listener: Listener | None
-    ) -> bool:
-        """Reads the child's events until it is done (True), dies or runs out of time."""
-        running: tuple[str, float] | None = None
-        between = spec.import_timeout + GRACE_SECONDS  # importing a module, or between tests
-        deadline = time.monotonic() + between
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                builder.ran_out_of_time(running, spec)
-                return True
-            line = child.readline(remaining)
-            if line is None:
-                continue
-            if not line:
-                return False
-            event = json.loads(line)
-            kind = event["event"]
-            if kind == "start" and event.get("reports"):  # the reports of the test before
-                self._reports(builder, event.pop("reports"), listener)
-            if listener is not None and kind != "reports":
-                listener(event)
-            if kind == "start":
-                limit = float(event.get("timeout") or DEFAULT_TEST_TIMEOUT)
-                running = (event["nodeid"], limit)
-                deadline = time.monotonic() + limit + GRACE_SECONDS
-                continue
-            deadline = time.monotonic() + between
-            if kind == "reports":
-                self._reports(builder, event["reports"], listener)
-                running = None
-            elif kind == "collected":
-                builder.collected.add(event["nodeid"])
-            elif kind == "collect_error":
-                builder.collected.add(event["nodeid"])
-                builder.result.collection_errors.append(
-                    CollectionError(event["nodeid"], event["message"])
-                )
-            elif kind == "crash":
-                builder.result.crashed = event["message"]
-            elif kind == "done":
-                builder.result.modules = list(event.get("modules", []))
-                return True
-
-    @staticmethod
-    def _reports(
-        builder: _ResultBuilder, reports: list[dict[str, Any]], listener: Listener | None
-    ) -> None:
-        for report in reports:
-            builder.add_report(report)
-        if listener is not None:
-            listener({"event": "reports", "reports": reports})
 
     def warm(self, modules: list[str]) -> None:
         """Imports, here, the modules a child needed, in the order the child imported them:
@@ -186,6 +198,73 @@ class TestRunner:
                 self.warmed.add(name)
                 with contextlib.suppress(Exception):
                     importlib.import_module(name)
+
+
+@dataclass
+class _Running:
+    """A child at work: its process and pipe, and what has been read of its events."""
+
+    child: _Child
+    follower: _Follower
+    forking: bool
+    started: float
+
+
+class _Follower:
+    """Turns one child's events into its result and keeps its clock: the child must say
+    something before ``deadline`` (a test's limit while one runs, the import limit between
+    them), or it is out of time."""
+
+    def __init__(self, spec: RunSpec, listener: Listener | None) -> None:
+        self.spec = spec
+        self.listener = listener
+        self.builder = _ResultBuilder()
+        self.running: tuple[str, float] | None = None
+        self.between = spec.import_timeout + GRACE_SECONDS  # importing a module, or between tests
+        self.deadline = time.monotonic() + self.between
+
+    def out_of_time(self) -> None:
+        self.builder.ran_out_of_time(self.running, self.spec)
+
+    def feed(self, line: bytes) -> bool | None:
+        """Reads one line: True once the child is done, False if it ended without saying so
+        (an empty line is the end of its pipe), None while it goes on."""
+        if not line:
+            return False
+        event = json.loads(line)
+        kind = event["event"]
+        if kind == "start" and event.get("reports"):  # the reports of the test before
+            self._reports(event.pop("reports"))
+        if self.listener is not None and kind != "reports":
+            self.listener(event)
+        if kind == "start":
+            limit = float(event.get("timeout") or DEFAULT_TEST_TIMEOUT)
+            self.running = (event["nodeid"], limit)
+            self.deadline = time.monotonic() + limit + GRACE_SECONDS
+            return None
+        self.deadline = time.monotonic() + self.between
+        result = self.builder.result
+        if kind == "reports":
+            self._reports(event["reports"])
+            self.running = None
+        elif kind == "collected":
+            self.builder.collected.add(event["nodeid"])
+        elif kind == "collect_error":
+            self.builder.collected.add(event["nodeid"])
+            result.collection_errors.append(CollectionError(event["nodeid"], event["message"]))
+        elif kind == "crash":
+            result.crashed = event["message"]
+        elif kind == "done":
+            result.modules = list(event.get("modules", []))
+            result.file_seconds = dict(event.get("file_seconds", {}))
+            return True
+        return None
+
+    def _reports(self, reports: list[dict[str, Any]]) -> None:
+        for report in reports:
+            self.builder.add_report(report)
+        if self.listener is not None:
+            self.listener({"event": "reports", "reports": reports})
 
 
 class _ResultBuilder:
@@ -309,6 +388,19 @@ class _Child:
                 self.eof = True
         line, newline, self.buffer = self.buffer.partition(b"\n")
         return line + newline
+
+    def read_lines(self) -> list[bytes]:
+        """The whole lines that have arrived, after select() said the pipe is ready (POSIX);
+        an empty line last once the child closed it."""
+        chunk = os.read(self.fd, 1 << 20)
+        self.buffer += chunk
+        *lines, self.buffer = self.buffer.split(b"\n")
+        found = [line + b"\n" for line in lines]
+        if not chunk:
+            self.eof = True
+            found += [self.buffer, b""] if self.buffer else [b""]
+            self.buffer = b""
+        return found
 
     def kill_group(self) -> None:
         raise NotImplementedError

@@ -84,6 +84,7 @@ class RunResult:
     crashed: str = ""  # the child ended without finishing its session, and why
     killed_in: str = ""  # the test (node id) or file the child was killed in, past its limit
     modules: list[str] = field(default_factory=list)  # third-party modules the child imported
+    file_seconds: dict[str, float] = field(default_factory=dict)  # test time per file
     seconds: float = 0.0
 
 

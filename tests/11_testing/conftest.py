@@ -29,6 +29,9 @@ catches nothing.
 from __future__ import annotations
 
 import ast
+import contextlib
+import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -49,6 +52,9 @@ SUBJECTS_DIR = Path(__file__).resolve().parent / "subjects"
 # The heavy libraries a learner's tests import: the runner imports the ones a file names before
 # its first run, so every child is forked with them loaded instead of importing them itself.
 WARM_FIRST = ("httpx", "respx", "hypothesis", "fastapi", "fastapi.testclient", "schemathesis")
+# Hypothesis's caches kept between checks (see hypothesis_home), in the lab's own state folder.
+HYPOTHESIS_CACHE = ROOT / ".journey" / "cache" / "hypothesis"
+KEPT_CACHES = ("unicode_data", "constants")
 # A learner's environment must not send the judged runs elsewhere (11.8 reads it).
 ENV_CLEARED = {"CONTRACT_BASE_URL": ""}
 
@@ -232,9 +238,33 @@ def test_runner() -> TestRunner:
 def hypothesis_home() -> Iterator[Path]:
     """Hypothesis's storage for every judged run of the session: the tables it builds once
     (its Unicode character map...) are built once, not once per run, and the folder goes at
-    the end. (Derandomized tests, as the lesson asks for, keep no example database.)"""
+    the end. (Derandomized tests, as the lesson asks for, keep no example database.)
+
+    Two of its caches are kept between sessions, in ``.journey/cache/hypothesis``: its
+    Unicode tables and the constants it reads from the code under test. They depend only on
+    Hypothesis's version and on a module's source (named by its hash), never on a run, and
+    building them costs the first judged run of a check about two seconds. The example
+    database is never kept: a run must not replay what another one found."""
     with tempfile.TemporaryDirectory(prefix="journey-11-hypothesis-") as folder:
-        yield Path(folder)
+        home = Path(folder)
+        copy_caches(HYPOTHESIS_CACHE, home)
+        yield home
+        copy_caches(home, HYPOTHESIS_CACHE)
+
+
+def copy_caches(source: Path, destination: Path) -> None:
+    """Copies the kept caches' files that ``destination`` lacks, each whole or not at all
+    (two checks at once may both write them). A cache that cannot be copied is rebuilt."""
+    for name in KEPT_CACHES:
+        for file in (source / name).rglob("*"):
+            target = destination / name / file.relative_to(source / name)
+            if not file.is_file() or file.name.startswith(".") or target.exists():
+                continue
+            with contextlib.suppress(OSError):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                partial = target.with_name(f".{target.name}.{os.getpid()}")
+                shutil.copyfile(file, partial)
+                os.replace(partial, target)
 
 
 @pytest.fixture(scope="module")

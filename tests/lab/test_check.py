@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from journey.catalog import ROOT, Exercise, Lesson, lessons
+from journey.check import share_out
 from journey.sandbox import copy_lab
 
 LESSON = next(lesson for lesson in lessons() if not lesson.services)
@@ -406,3 +407,27 @@ def test_watch_reruns_only_the_exercise_whose_file_was_saved(lab: Path, watching
     checked = [e for e in LESSON.exercises if any(_is_line_of(line, e) for line in after_save)]
     assert checked == [MONEY], f"only the saved exercise is re-run: {after_save}"
     assert "done" in _line_of("".join(after_save), MONEY)
+
+
+def test_a_short_check_runs_in_one_child() -> None:
+    files = ["tests/a/test_x.py", "tests/a/test_y.py"]
+    assert share_out(files, {"tests/a/test_x.py": 0.2, "tests/a/test_y.py": 0.3}, 4) == [files]
+    assert share_out(files, dict.fromkeys(files, 10.0), 1) == [files]
+    assert share_out([], {}, 4) == []
+
+
+def test_a_long_check_is_shared_out_by_last_times_longest_first() -> None:
+    files = [f"tests/a/test_{name}.py" for name in "abcdef"]
+    took = dict(zip(files, [1.0, 1.0, 1.0, 1.0, 5.0, 5.0], strict=True))
+    groups = share_out(files, took, 2)
+    assert sorted(sum(took[f] for f in group) for group in groups) == [7.0, 7.0]
+    assert sorted(f for group in groups for f in group) == files  # each file once
+    for group in groups:
+        assert group == sorted(group)  # a group keeps the lesson's order
+
+
+def test_files_never_timed_count_as_a_second_each() -> None:
+    files = [f"tests/a/test_{n}.py" for n in range(4)]
+    groups = share_out(files, {}, 2)  # four unknown seconds: worth two children
+    assert len(groups) == 2
+    assert sorted(map(len, groups)) == [2, 2]

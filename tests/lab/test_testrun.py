@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,3 +101,63 @@ def test_forking_is_refused_while_other_threads_run() -> None:
         stop.set()
         thread.join()
     assert testrun.can_fork() == before
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_runs_at_once_keep_their_own_limits_and_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One child hangs beyond reach while another works: the hung one is killed at its limit,
+    the other's results are whole, and each result comes back in the order of the specs."""
+    monkeypatch.setattr(testrun, "GRACE_SECONDS", 0.5)
+    deaf = tmp_path / "test_deaf.py"
+    deaf.write_text(DEAF, encoding="utf-8")
+    good = tmp_path / "test_good.py"
+    good.write_text(
+        "def test_one():\n    assert True\n\ndef test_two():\n    assert 2 + 2 == 5\n",
+        encoding="utf-8",
+    )
+    specs = [RunSpec(files=(str(deaf),)), RunSpec(files=(str(good),))]
+    started: set[str] = set()
+
+    def listener(event: dict[str, Any]) -> None:
+        if event["event"] == "start":
+            started.add(event["nodeid"].split("::")[-1])
+
+    hung, done = TestRunner().run_many(
+        specs,
+        listener=lambda e: (
+            started.add(e["nodeid"].split("::")[-1]) if e["event"] == "start" else None
+        ),
+        workers=2,
+    )
+    assert hung.killed_in.endswith("::test_deaf_to_its_time_limit"), hung
+    assert not done.killed_in, done
+    assert not done.crashed, done
+    assert [(t.name, t.outcome) for t in done.tests] == [
+        ("test_one", "passed"),
+        ("test_two", "failed"),
+    ]
+    [seconds] = done.file_seconds.values()  # the time its tests took (one file)
+    assert seconds > 0
+    assert started == {"test_deaf_to_its_time_limit", "test_one", "test_two"}  # both listened to
+
+
+def test_runs_at_once_give_what_runs_one_by_one_give(tmp_path: Path) -> None:
+    files = []
+    for number in range(3):
+        test_file = tmp_path / f"test_file{number}.py"
+        test_file.write_text(
+            f"def test_passes():\n    pass\n\ndef test_fails():\n    assert {number} == -1\n",
+            encoding="utf-8",
+        )
+        files.append(str(test_file))
+    specs = [RunSpec(files=(file,)) for file in files]
+
+    def outcomes(results: list[testrun.RunResult]) -> list[list[tuple[str, str]]]:
+        return [[(t.nodeid, t.outcome) for t in r.tests] for r in results]
+
+    one_by_one = TestRunner().run_many(specs, workers=1)
+    at_once = TestRunner().run_many(specs, workers=3)
+    assert outcomes(at_once) == outcomes(one_by_one)
+    assert all(len(r.tests) == 2 for r in at_once)
