@@ -55,6 +55,16 @@ def test_any_loss_duplicate_or_missed_recovery_fails(changes: dict[str, object],
     assert report.problems() == [problem]
 
 
+def test_a_failed_drill_prints_why_and_where_the_logs_are(capsys, tmp_path) -> None:
+    faults = [FaultResult("notifier", 2.0, 0.1, 3.0), FaultResult("orders", None, None, None)]
+    report = a_report(lost_notifications=1, faults=faults, log_path=tmp_path / "shop.log")
+    print_chaos_report(report)
+    printed = capsys.readouterr().out
+    assert "FAIL: 1 stored order(s) never notified; no recovery from the orders fault" in printed
+    assert str(tmp_path / "shop.log") in printed.replace("\n", "")
+    assert "PASS" not in printed
+
+
 def test_bad_settings_are_refused_with_the_reason() -> None:
     with pytest.raises(ValueError, match="unknown fault"):
         ChaosConfig(faults=("notifier", "database"))
