@@ -38,7 +38,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import util
@@ -440,13 +440,34 @@ class Drill:
             load = OrderLoad(
                 gateway, fixture.tokens, fixture.products, self.options.request_deadline
             )
-            report = asyncio.run(self._drill(load))
+            try:
+                report = asyncio.run(self._interruptible(self._drill(load)))
+            except asyncio.CancelledError:  # SIGTERM (Ctrl-C is a KeyboardInterrupt already)
+                raise KeyboardInterrupt from None
             report.republished = republished(self.config.url("orders"))
         if report.ok:
             self.log_path.unlink(missing_ok=True)
         else:
             report.log_path = self.log_path
         return report
+
+    @staticmethod
+    async def _interruptible(drill: Coroutine[Any, Any, Report]) -> Report:
+        """Runs the drill; SIGTERM cancels it, as asyncio.run does for Ctrl-C, so it stops its
+        load cleanly instead of raising in whichever task runs when the signal comes."""
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        previous = signal.getsignal(signal.SIGTERM)
+        try:
+            signal.signal(signal.SIGTERM, lambda *_: loop.call_soon_threadsafe(task.cancel))
+        except ValueError:  # not the main thread: signals are not ours to handle
+            return await drill
+        try:
+            return await drill
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     async def _drill(self, load: OrderLoad) -> Report:
         options = self.options

@@ -239,7 +239,11 @@ def chaos(
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     provide_for_command(("postgres",), say=typer.echo)  # Redis: the drill starts its own
-    report = run_chaos(options, say=typer.echo)
+    try:
+        report = run_chaos(options, say=typer.echo)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: the drill's shop and Redis are stopped, its databases dropped")
+        raise typer.Exit(130) from None
     print_chaos_report(report)
     raise typer.Exit(0 if report.ok else 1)
 
