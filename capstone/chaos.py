@@ -43,9 +43,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import util
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from capstone.bench import Fixture
 
 Say = Callable[[str], None]
 API = "/api/v1"
@@ -253,11 +256,46 @@ def _plain_url(sqlalchemy_url: str) -> str:
     return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def _rows(url: str, query: str, *params: Any) -> list[tuple[Any, ...]]:
-    import psycopg
+class Databases:
+    """The drill's own connections to the shop's databases, one each, kept open: a poll costs a
+    query, not a new connection. A shared PostgreSQL may refuse a connection for a moment (too
+    many clients): a query is tried again until its deadline before the drill gives up."""
 
-    with psycopg.connect(url, connect_timeout=5) as conn:
-        return conn.execute(query, params).fetchall()
+    def __init__(self, urls: dict[str, str], timeout: float = 30.0) -> None:
+        self.urls = urls
+        self.timeout = timeout
+        self._connections: dict[str, Any] = {}
+
+    def rows(self, service: str, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                return self._connection(service).execute(query, params).fetchall()
+            except psycopg.OperationalError:
+                self._forget(service)
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
+    def _connection(self, service: str) -> Any:
+        import psycopg
+
+        if service not in self._connections:
+            self._connections[service] = psycopg.connect(
+                self.urls[service], autocommit=True, connect_timeout=5
+            )
+        return self._connections[service]
+
+    def _forget(self, service: str) -> None:
+        connection = self._connections.pop(service, None)
+        if connection is not None:
+            connection.close()
+
+    def close(self) -> None:
+        for service in list(self._connections):
+            self._forget(service)
 
 
 def drop_orphans(admin_url: str) -> list[str]:
@@ -321,21 +359,28 @@ class OrderLoad:
         order still being retried (each has its own deadline)."""
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT, limits=limits) as http:
-            loop = asyncio.get_running_loop()
-            start = loop.time()
-            n = 0
-            while not stop.is_set():
-                # every order due by now, at once: a busy event loop falls behind, then catches up
-                due = int((loop.time() - start) * rate) + 1
-                for number in range(n, due):
-                    task = asyncio.create_task(self._place(http, number))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
-                n = max(n, due)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), max(0.0, start + n / rate - loop.time()))
-            if self._tasks:
+            try:
+                await self._send_until(http, rate, stop)
                 await asyncio.gather(*self._tasks)
+            finally:  # cancelled (the drill failed, or Ctrl-C): no order outlives the client
+                for task in self._tasks:
+                    task.cancel()
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _send_until(self, http: httpx.AsyncClient, rate: float, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        n = 0
+        while not stop.is_set():
+            # every order due by now, at once: a busy event loop falls behind, then catches up
+            due = int((loop.time() - start) * rate) + 1
+            for number in range(n, due):
+                task = asyncio.create_task(self._place(http, number))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            n = max(n, due)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), max(0.0, start + n / rate - loop.time()))
 
     async def _place(self, http: httpx.AsyncClient, n: int) -> None:
         placed = Placed(key=f"chaos-{self.run_id}-{n}", first_sent=time.time())
@@ -403,6 +448,7 @@ class Drill:
             },
             **extra,
         )
+        self.databases = Databases({name: self.database(name) for name in ("orders", "notifier")})
         self.log_path = Path(tempfile.gettempdir()) / f"{self.prefix}.log"
         self.system = Capstone(self.config, output=self.log_path.open("w"))
 
@@ -425,6 +471,7 @@ class Drill:
             ensure_admin(self.config.database_url("gateway"), ADMIN_EMAIL, ADMIN_PASSWORD)
             yield self.config.url("gateway")
         finally:
+            self.databases.close()
             self.system.stop()
             self.system.output.close()
             self.redis.kill()
@@ -432,11 +479,10 @@ class Drill:
             shutil.rmtree(self.folder, ignore_errors=True)
 
     def run(self) -> Report:
-        from capstone.bench import prepare
         from capstone.demo import ADMIN_EMAIL, ADMIN_PASSWORD
 
         with self.running_shop() as gateway:
-            fixture = prepare(gateway, self.options.users, (ADMIN_EMAIL, ADMIN_PASSWORD))
+            fixture = self._prepare(gateway, (ADMIN_EMAIL, ADMIN_PASSWORD))
             load = OrderLoad(
                 gateway, fixture.tokens, fixture.products, self.options.request_deadline
             )
@@ -450,6 +496,23 @@ class Drill:
         else:
             report.log_path = self.log_path
         return report
+
+    def _prepare(self, gateway: str, admin: tuple[str, str], attempts: int = 3) -> Fixture:
+        """Users and products for the load, as the bench makes them. Tried again (with new
+        names) when the shop fails a step: on a shared machine PostgreSQL may refuse a service a
+        connection for a moment, and the drill is about faults it injects itself."""
+        from capstone.bench import prepare
+
+        attempt = 1
+        while True:
+            try:
+                return prepare(gateway, self.options.users, admin)
+            except (RuntimeError, httpx.HTTPError) as error:
+                if attempt == attempts:
+                    raise
+                self.say(f"preparing the users and products failed ({error}); trying again")
+                attempt += 1
+                time.sleep(1.0)
 
     @staticmethod
     async def _interruptible(drill: Coroutine[Any, Any, Report]) -> Report:
@@ -549,8 +612,8 @@ class Drill:
             await asyncio.sleep(0.2)
 
     def _notification_times(self, order_ids: list[str]) -> list[float]:
-        rows = _rows(
-            self.database("notifier"),
+        rows = self.databases.rows(
+            "notifier",
             "SELECT created_at FROM notifications WHERE order_id = ANY(%s)",
             order_ids,
         )
@@ -566,18 +629,18 @@ class Drill:
             await asyncio.sleep(0.25)
 
     def _unnotified(self) -> set[str]:
-        stored = {row[0] for row in _rows(self.database("orders"), "SELECT id FROM orders")}
+        stored = {row[0] for row in self.databases.rows("orders", "SELECT id FROM orders")}
         notified = {
-            row[0] for row in _rows(self.database("notifier"), "SELECT order_id FROM notifications")
+            row[0] for row in self.databases.rows("notifier", "SELECT order_id FROM notifications")
         }
         return stored - notified
 
     def _count(self, load: OrderLoad, seconds: float, faults: list[FaultResult]) -> Report:
         accepted = {o.order_id for o in load.orders if o.order_id}
-        stored_rows = [row[0] for row in _rows(self.database("orders"), "SELECT id FROM orders")]
+        stored_rows = [row[0] for row in self.databases.rows("orders", "SELECT id FROM orders")]
         stored = set(stored_rows)
-        per_order = _rows(
-            self.database("notifier"),
+        per_order = self.databases.rows(
+            "notifier",
             "SELECT order_id, count(*) FROM notifications GROUP BY order_id",
         )
         notified = {order_id for order_id, _ in per_order}
