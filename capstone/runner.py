@@ -141,6 +141,8 @@ class Config:
             "INTERNAL_TOKEN": self.internal_token,
         }
         env.update(self.env)
+        if env.get("TRACE_FILE"):  # the services run in the repository root, not where we are
+            env["TRACE_FILE"] = str(Path(env["TRACE_FILE"]).resolve())
         return env
 
 

@@ -1,7 +1,9 @@
 """One JSON object per line, with the request id on every line (lesson 09: structlog).
 
 The request id lives in a context variable (structlog's contextvars), so every log line written
-while a request is handled carries it, and the HTTP client helpers forward it downstream.
+while a request is handled carries it, and the HTTP client helpers forward it downstream. When
+tracing is on, a line written inside a span also carries its ``trace_id`` and ``span_id``: a
+log search finds the trace, and the trace's id finds every log line of the order.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import uuid
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 from structlog.contextvars import bind_contextvars, get_contextvars
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -29,6 +32,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_service(service),
+        _add_trace_ids,
     ]
     structlog.configure(
         processors=[
@@ -67,6 +71,16 @@ def _add_service(service: str) -> Any:
         return event
 
     return processor
+
+
+def _add_trace_ids(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The current span's ids, in the hex the traces show (none outside a span, or when
+    tracing is off: then the current span is always the invalid one)."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event.setdefault("trace_id", format(context.trace_id, "032x"))
+        event.setdefault("span_id", format(context.span_id, "016x"))
+    return event
 
 
 def new_request_id() -> str:

@@ -9,7 +9,7 @@ import argparse
 import asyncio
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, MutableMapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,10 +22,11 @@ from capstone.common.health import Check, health_router
 from capstone.common.internal import InternalTokenMiddleware, has_internal_token
 from capstone.common.limits import RequestLimitsMiddleware, with_header_timeout
 from capstone.common.logging import configure_logging, get_logger
-from capstone.common.observability import RequestContextMiddleware, metrics_response
+from capstone.common.observability import UNTRACKED, RequestContextMiddleware, metrics_response
 from capstone.common.problems import document_problems, install_problem_handlers, problem_response
 from capstone.common.secrets import new_secret
 from capstone.common.settings import ServiceSettings
+from capstone.common.tracing import install_tracing
 
 T = TypeVar("T")
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -48,7 +49,14 @@ def create_app(
     ``internal_token``: an internal service answers only callers that carry it (the gateway);
     health and metrics stay open. With ``public`` (the gateway) anyone may call the app, and the
     token instead guards ``/metrics`` and readiness details, which are not for the public."""
-    app = FastAPI(title=f"shop {service}", lifespan=lifespan, **fastapi_kwargs)
+    app = FastAPI(
+        title=f"shop {service}",
+        lifespan=lifespan,
+        # FastAPI's own telemetry: a SERVER span per request once tracing is installed (none
+        # before), without a span per dependency and serialization, nor for probes and scrapes
+        telemetry={"operation_spans": False, "exclude": _untraced},
+        **fastapi_kwargs,
+    )
     install_problem_handlers(app)
     document_problems(app)
     if internal_token and not public:
@@ -72,6 +80,10 @@ def create_app(
         app.include_router(health_router(checks))
         app.add_api_route("/metrics", metrics_response, methods=["GET"], include_in_schema=False)
     return app
+
+
+def _untraced(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in UNTRACKED
 
 
 async def stop_task(task: asyncio.Task[Any], timeout: float, *, cancel: bool = True) -> None:
@@ -164,7 +176,8 @@ def run_cli(
             migrate(migrations_dir, settings.database_url)
         log.info("migrated", database=_redacted(settings.database_url))
         return
-    log.info("starting", host=settings.service_host, port=settings.service_port)
+    traced = install_tracing(service, settings)
+    log.info("starting", host=settings.service_host, port=settings.service_port, tracing=traced)
     serve(settings)
     log.info("stopped")
 

@@ -5,10 +5,10 @@ event loop that creates it), with a bounded pool of kept-alive connections: ever
 connection instead of opening one. aiohttp, not httpx, because the gateway spends its time here:
 under load httpx's pool cost the gateway most of its CPU, aiohttp a fraction of it.
 
-The request id travels in ``X-Request-ID``, the caller in ``X-User-ID`` and the proof that the
-gateway sent it in ``X-Internal-Token``. A service that is down (refuses connections) is a 503
-with a jittered ``Retry-After``; one that breaks the connection is a 502 and one too slow a 504:
-never a hang.
+The request id travels in ``X-Request-ID``, the caller in ``X-User-ID``, the proof that the
+gateway sent it in ``X-Internal-Token``, and (when tracing is on) the CLIENT span of the call in
+``traceparent``. A service that is down (refuses connections) is a 503 with a jittered
+``Retry-After``; one that breaks the connection is a 502 and one too slow a 504: never a hang.
 
 A kept-alive connection can be closed by the service at any moment (after an error of its own,
 or when it restarts): a request sent down it just then fails without an answer. Such a request
@@ -24,7 +24,9 @@ from typing import Any
 import aiohttp
 import orjson
 from fastapi import Response
+from opentelemetry import trace
 
+from capstone.common import tracing
 from capstone.common.internal import INTERNAL_TOKEN_HEADER
 from capstone.common.logging import REQUEST_ID_HEADER, current_request_id
 from capstone.common.problems import Problem, unavailable
@@ -106,6 +108,22 @@ class Downstream:
         headers: dict[str, str],
     ) -> Response:
         url = self.base_url + path
+        if not tracing.enabled():
+            return await self._exchange(method, url, body, params, headers)
+        attributes = {"http.request.method": method, "url.full": url, "peer.service": self.name}
+        with tracing.client_span(f"{method} {self.name}", **attributes) as trace_headers:
+            answer = await self._exchange(method, url, body, params, headers | trace_headers)
+            trace.get_current_span().set_attribute("http.response.status_code", answer.status_code)
+            return answer
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        params: dict[str, Any] | None,
+        headers: dict[str, str],
+    ) -> Response:
         async with self.session.request(
             method, url, data=body, params=params, headers=headers
         ) as reply:

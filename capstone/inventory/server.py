@@ -22,6 +22,7 @@ from capstone.common.db import Database
 from capstone.common.health import database_check, run_checks
 from capstone.common.logging import bind_request_id, get_logger
 from capstone.common.service import create_app, run_loop, server_for, stop_on_signals
+from capstone.common.tracing import grpc_server_interceptors
 from capstone.contracts import inventory_pb2 as pb
 from capstone.contracts import inventory_pb2_grpc as pb_grpc
 from capstone.inventory import stock
@@ -125,7 +126,7 @@ def side_app(db: Database) -> FastAPI:
 
 async def run(settings: InventorySettings, db: Database, http: Any) -> None:
     """The gRPC server until the HTTP side server ``http`` returns (on SIGTERM or SIGINT)."""
-    server = grpc.aio.server()
+    server = grpc.aio.server(interceptors=grpc_server_interceptors())
     pb_grpc.add_InventoryServicer_to_server(InventoryServicer(db), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -13,6 +13,9 @@
 The acknowledgement is the notifier's receipt: the orders relay republishes an event whose
 entry has vanished from the stream before the group acknowledged it (see orders/outbox.py).
 Notifications are written through a :class:`NotificationStore`, so the rules are unit-tested.
+
+Tracing (when on): each event is handled in a CONSUMER span that continues the ``traceparent``
+the relay wrote into the entry, so the notification joins the trace of the order's request.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ import contextlib
 import time
 from typing import Any, Protocol
 
+from opentelemetry.trace import Span, SpanKind
 from prometheus_client import Counter
 from redis.exceptions import ResponseError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from capstone.common import tracing
 from capstone.common.db import Database
 from capstone.common.events import ORDER_PLACED, Event
 from capstone.common.logging import bind_request_id, get_logger
@@ -116,27 +121,46 @@ class Consumer:
         if not entries:
             return
         outcomes: dict[int, str] = {}
-        notes: list[tuple[int, Event, OrderPlaced]] = []
+        notes: list[tuple[int, Event, OrderPlaced, Span | None]] = []
         for n, (entry_id, fields) in enumerate(entries):
             read = self._read_entry(entry_id, fields)
             if isinstance(read, str):
                 outcomes[n] = read
             else:
-                notes.append((n, *read))
-        created = await self.store.add_many([(str(e.event_id), p) for _, e, p in notes])
-        for (n, event, placed), stored in zip(notes, created, strict=True):
+                notes.append((n, *read, self._consume_span(entry_id, fields, read[1])))
+        created = await self.store.add_many([(str(e.event_id), p) for _, e, p, _ in notes])
+        for (n, event, placed, span), stored in zip(notes, created, strict=True):
             outcomes[n] = "stored" if stored else "duplicate"
             bind_request_id(event.request_id)
-            log.info(
-                "notification",
-                outcome=outcomes[n],
-                event_id=str(event.event_id),
-                order_id=placed.order_id,
-            )
+            with tracing.ending(span, **{"shop.outcome": outcomes[n]}):
+                log.info(
+                    "notification",
+                    outcome=outcomes[n],
+                    event_id=str(event.event_id),
+                    order_id=placed.order_id,
+                )
         ids = [entry_id for entry_id, _ in entries]
         await self.redis.xack(self.s.events_stream, self.s.consumer_group, *ids)
         for outcome in outcomes.values():
             HANDLED.labels(outcome).inc()
+
+    def _consume_span(self, entry_id: Any, fields: Any, placed: OrderPlaced) -> Span | None:
+        """The CONSUMER span of one entry, a child of the relay's span that wrote it."""
+        return tracing.start_span(
+            f"process {self.s.events_stream}",
+            SpanKind.CONSUMER,
+            fields,
+            **{
+                "messaging.system": "redis",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": self.s.events_stream,
+                "messaging.consumer.group.name": self.s.consumer_group,
+                "messaging.message.id": entry_id.decode()
+                if isinstance(entry_id, bytes)
+                else str(entry_id),
+                "shop.order_id": placed.order_id,
+            },
+        )
 
     def _read_entry(
         self, entry_id: Any, fields: dict[Any, Any] | None
@@ -160,9 +184,11 @@ class Consumer:
         event, placed = read
         bind_request_id(event.request_id)
         event_id = str(event.event_id)
-        created = await self.store.add(event_id, placed)
-        outcome = "stored" if created else "duplicate"
-        log.info("notification", outcome=outcome, event_id=event_id, order_id=placed.order_id)
+        span = self._consume_span(entry_id, fields, placed)
+        with tracing.ending(span):
+            created = await self.store.add(event_id, placed)
+            outcome = "stored" if created else "duplicate"
+            log.info("notification", outcome=outcome, event_id=event_id, order_id=placed.order_id)
         return outcome
 
     async def _read(self, from_id: str) -> list[tuple[Any, Any]]:

@@ -18,6 +18,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from capstone.common.logging import current_request_id
+from capstone.common.tracing import grpc_client_interceptors
 from capstone.contracts import inventory_pb2 as pb
 from capstone.contracts import inventory_pb2_grpc as pb_grpc
 from capstone.contracts.orders import OrderItem
@@ -57,7 +58,11 @@ class InventoryClient:
     def _open(self) -> grpc.aio.Channel:
         # an aio channel belongs to the event loop that creates it: open it inside the server's
         if self._channel is None:
-            self._channel = grpc.aio.insecure_channel(self.target, options=RECONNECT_OPTIONS)
+            self._channel = grpc.aio.insecure_channel(
+                self.target,
+                options=RECONNECT_OPTIONS,
+                interceptors=grpc_client_interceptors(),
+            )
         return self._channel
 
     @property

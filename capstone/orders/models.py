@@ -82,3 +82,6 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     stream_id: Mapped[str | None] = mapped_column(String(40))  # the entry XADD answered
     acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the trace of the request that placed the order (W3C traceparent and tracestate), so the
+    # relay's publish continues it; null when tracing is off
+    trace_context: Mapped[dict[str, str] | None] = mapped_column(JSONB)

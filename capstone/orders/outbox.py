@@ -23,6 +23,10 @@ acknowledged entries (``XTRIM MINID``), and when the stream still holds ``stream
 entries (the notifier is far behind, or was never started) it **stops publishing**: the rows
 wait in the outbox, the gauge ``outbox_publishing_paused`` is 1 and a warning is logged, and
 publishing resumes by itself once the notifier catches up.
+
+Tracing (when on): a row keeps the trace context of the request that placed its order, and each
+``XADD`` is a PRODUCER span that continues it and writes its own ``traceparent`` into the entry,
+next to the event, where the notifier's CONSUMER span picks it up (capstone.common.tracing).
 """
 
 from __future__ import annotations
@@ -30,15 +34,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opentelemetry.trace import Span, SpanKind
 from prometheus_client import Counter, Gauge
 from redis.exceptions import ResponseError
 from sqlalchemy import BigInteger, func, select, update
 from sqlalchemy.orm import Session
 
+from capstone.common import tracing
 from capstone.common.db import Database
 from capstone.common.events import Event
 from capstone.common.logging import get_logger
@@ -62,7 +69,10 @@ def add_event(session: Session, event: Event) -> None:
     """Adds the event to the outbox inside the caller's transaction."""
     session.add(
         OutboxMessage(
-            event_id=str(event.event_id), type=event.type, payload=event.model_dump(mode="json")
+            event_id=str(event.event_id),
+            type=event.type,
+            payload=event.model_dump(mode="json"),
+            trace_context=tracing.current_carrier(),
         )
     )
 
@@ -100,27 +110,39 @@ class GroupProgress:
 
 
 @dataclass(frozen=True)
-class Waiting:
-    """A published row whose entry the group has not acknowledged yet."""
+class Outgoing:
+    """A row to publish: its event, and the trace context it was written in (or None)."""
 
     row_id: int
-    stream_id: EntryId | None
     payload: dict[str, Any]
+    trace_context: dict[str, str] | None
 
 
-def _unsent(session: Session, limit: int) -> list[tuple[int, dict[str, Any]]]:
+@dataclass(frozen=True)
+class Waiting(Outgoing):
+    """A published row whose entry the group has not acknowledged yet."""
+
+    stream_id: EntryId | None
+
+
+def _unsent(session: Session, limit: int) -> list[Outgoing]:
     rows = session.execute(
-        select(OutboxMessage.id, OutboxMessage.payload)
+        select(OutboxMessage.id, OutboxMessage.payload, OutboxMessage.trace_context)
         .where(OutboxMessage.sent_at.is_(None))
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
-    return [(row.id, row.payload) for row in rows]
+    return [Outgoing(row.id, row.payload, row.trace_context) for row in rows]
 
 
 def _waiting(session: Session, published_before: datetime) -> list[Waiting]:
     rows = session.execute(
-        select(OutboxMessage.id, OutboxMessage.stream_id, OutboxMessage.payload)
+        select(
+            OutboxMessage.id,
+            OutboxMessage.stream_id,
+            OutboxMessage.payload,
+            OutboxMessage.trace_context,
+        )
         .where(
             OutboxMessage.sent_at.is_not(None),
             OutboxMessage.acked_at.is_(None),
@@ -130,7 +152,12 @@ def _waiting(session: Session, published_before: datetime) -> list[Waiting]:
         .limit(CHECK_BATCH)
     )
     return [
-        Waiting(row.id, parse_entry_id(row.stream_id) if row.stream_id else None, row.payload)
+        Waiting(
+            row.id,
+            row.payload,
+            row.trace_context,
+            stream_id=parse_entry_id(row.stream_id) if row.stream_id else None,
+        )
         for row in rows
     ]
 
@@ -221,28 +248,45 @@ class OutboxRelay:
         rows = await self.db.run(lambda session: _unsent(session, min(BATCH, self._room)))
         if not rows:
             return 0
-        entries = await self._publish([payload for _, payload in rows])
-        sent = [(row_id, entry) for (row_id, _), entry in zip(rows, entries, strict=True)]
+        entries = await self._publish(rows)
+        sent = [(row.row_id, entry) for row, entry in zip(rows, entries, strict=True)]
         await self.db.run(lambda session: _mark_sent(session, sent))
         self._room -= len(rows)
         RELAYED.inc(len(rows))
         return len(rows)
 
-    async def _publish(self, payloads: list[dict[str, Any]]) -> list[str]:
+    async def _publish(self, rows: Sequence[Outgoing]) -> list[str]:
         """``XADD``s the events in order (one round trip); returns their entry ids. No
         ``MAXLEN``: only :meth:`check` trims, and only what the group has acknowledged."""
+        spans = [self._publish_span(row) for row in rows]  # all None when tracing is off
         async with self.redis.pipeline(transaction=False) as pipe:
-            for payload in payloads:
-                pipe.xadd(self.stream, Event.model_validate(payload).to_fields())
+            for row, span in zip(rows, spans, strict=True):
+                fields = Event.model_validate(row.payload).to_fields()
+                pipe.xadd(self.stream, fields | tracing.carrier_of(span))
             entries = [_text(entry) for entry in await pipe.execute()]
-        for payload, entry in zip(payloads, entries, strict=True):
-            log.info(
-                "event published",
-                event_id=payload.get("event_id"),
-                entry_id=entry,
-                request_id=payload.get("request_id"),
-            )
+        for row, span, entry in zip(rows, spans, entries, strict=True):
+            with tracing.ending(span, **{"messaging.message.id": entry}):
+                log.info(
+                    "event published",
+                    event_id=row.payload.get("event_id"),
+                    entry_id=entry,
+                    request_id=row.payload.get("request_id"),
+                )
         return entries
+
+    def _publish_span(self, row: Outgoing) -> Span | None:
+        """The PRODUCER span of one ``XADD``, in the trace of the request that wrote the row."""
+        return tracing.start_span(
+            f"publish {self.stream}",
+            SpanKind.PRODUCER,
+            row.trace_context,
+            **{
+                "messaging.system": "redis",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": self.stream,
+                "shop.event_id": str(row.payload.get("event_id")),
+            },
+        )
 
     # -- acknowledgements, republishing, trimming ---------------------------------------------
 
@@ -297,7 +341,7 @@ class OutboxRelay:
             await self.db.run(lambda session: _mark_acknowledged(session, done))
             ACKNOWLEDGED.inc(len(done))
         if lost:
-            entries = await self._publish([row.payload for row in lost])
+            entries = await self._publish(lost)
             sent = [(row.row_id, entry) for row, entry in zip(lost, entries, strict=True)]
             await self.db.run(lambda session: _mark_sent(session, sent))
             REPUBLISHED.inc(len(lost))

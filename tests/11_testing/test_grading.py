@@ -84,3 +84,33 @@ def test_journey_check_reports_it_as_not_done(tmp_path: Path) -> None:
     assert result.returncode != 0, "the lesson is not done"
     assert "11.6 Test a codec with properties (Hypothesis) in progress, 2/6 tests" in output, output
     assert "catches 0 of 4 bugs" in output, output
+
+
+def test_only_hypothesis_caches_of_code_are_kept_between_checks(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The Unicode tables and the constants read from the code under test (named by a hash of
+    its source) go to the kept folder and come back; the example database never does."""
+    conftest = request.getfixturevalue("grader_parts")
+    session, kept, next_session = tmp_path / "session", tmp_path / "kept", tmp_path / "next"
+    for relative, text in {
+        "unicode_data/6.0/charmap.json.gz": "tables",
+        "constants/09e5780acde9923d": "constants",
+        "examples/abc/def": "a failing example",
+    }.items():
+        (session / relative).parent.mkdir(parents=True, exist_ok=True)
+        (session / relative).write_text(text, encoding="utf-8")
+    conftest.copy_caches(session, kept)
+    (kept / "constants" / "09e5780acde9923d").write_text("kept", encoding="utf-8")
+    conftest.copy_caches(session, kept)  # a file the kept folder has is not written again
+    conftest.copy_caches(kept, next_session)
+
+    found = {
+        str(p.relative_to(next_session)): p.read_text(encoding="utf-8")
+        for p in next_session.rglob("*")
+        if p.is_file()
+    }
+    assert found == {
+        "unicode_data/6.0/charmap.json.gz": "tables",
+        "constants/09e5780acde9923d": "kept",
+    }

@@ -1,6 +1,9 @@
 """The whole shop, started once per test session the way ``journey capstone up`` starts it:
 every service a process, on free ports, with databases ``shoptest_<pid>_<hex>_<service>`` and
-Redis keys and stream under the same unique prefix. All of it is dropped at the end."""
+Redis keys and stream under the same unique prefix. All of it is dropped at the end.
+
+Tracing is on in this shop: every service appends its spans to one file (``TRACE_FILE``), so
+every test also runs the traced code, and test_trace.py reads the file."""
 
 from __future__ import annotations
 
@@ -52,6 +55,7 @@ class Shop:
     gateway: str
     prefix: str
     log_path: Path
+    trace_path: Path  # every service's spans, one JSON line each
     _admin: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -167,6 +171,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     redis_url = require_service("redis")
     _drop_orphans(postgres_url)
     prefix = f"shoptest_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    folder = tmp_path_factory.mktemp("capstone")
+    log_path = folder / "services.log"
+    trace_path = folder / "spans.jsonl"
     config = Config(
         ports=Ports.free(),
         db_prefix=prefix,
@@ -182,9 +189,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
             "HEADER_TIMEOUT_SECONDS": "2",
             "IDEMPOTENCY_WAIT_SECONDS": "4",
             "OUTBOX_POLL_SECONDS": "0.2",
+            "TRACE_FILE": str(trace_path),
         },
     )
-    log_path = tmp_path_factory.mktemp("capstone") / "services.log"
     log = log_path.open("w")
     system = Capstone(config, output=log)
     try:
@@ -192,7 +199,13 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         from capstone.gateway.admin import ensure_admin  # what `journey capstone admin` runs
 
         ensure_admin(config.database_url("gateway"), *ADMIN)
-        yield Shop(system=system, gateway=config.url("gateway"), prefix=prefix, log_path=log_path)
+        yield Shop(
+            system=system,
+            gateway=config.url("gateway"),
+            prefix=prefix,
+            log_path=log_path,
+            trace_path=trace_path,
+        )
     finally:
         system.stop()
         system.drop_databases()
