@@ -15,6 +15,7 @@ ones it keeps in :func:`secrets_file` (made once per installation, outside the r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -54,6 +55,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """``count`` different free ports. Each socket stays bound until all are chosen: one bound
+    and closed at a time, the system may hand out the same port twice (two services on one
+    port, and the runner taking one for the other when it checks readiness)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind((host, 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+
+
 @dataclass
 class Ports:
     gateway: int = 8000
@@ -65,7 +77,7 @@ class Ports:
 
     @classmethod
     def free(cls, host: str = "127.0.0.1") -> Ports:
-        return cls(*(free_port(host) for _ in range(6)))
+        return cls(*free_ports(6, host))
 
 
 @dataclass

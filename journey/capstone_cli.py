@@ -1,4 +1,5 @@
-"""``journey capstone up``, ``demo``, ``admin``, ``bench`` and ``reset``: run the shop locally.
+"""``journey capstone up``, ``demo``, ``admin``, ``bench``, ``chaos`` and ``reset``: run the shop
+locally.
 
 Mounted by the journey CLI as ``journey capstone ...``; also runnable as
 ``python -m journey.capstone_cli``. Heavy modules are imported inside the commands.
@@ -9,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from capstone.chaos import Report
     from journey.check import ExerciseReport
 
 app = typer.Typer(
@@ -281,6 +283,99 @@ def bench(
         admin=admin,
         say=typer.echo,
     )
+
+
+@app.command()
+def chaos(
+    duration: Annotated[
+        float | None, typer.Option(help="seconds of load (default 90, or 40 with --short)")
+    ] = None,
+    rate: Annotated[
+        float | None, typer.Option(help="orders per second (default 10, or 8 with --short)")
+    ] = None,
+    short: Annotated[bool, typer.Option("--short", help="the quick version CI runs")] = False,
+    outage: Annotated[
+        float | None, typer.Option(help="seconds each killed service stays down")
+    ] = None,
+) -> None:
+    """Place orders at a steady rate on a shop of its own (with a private Redis) while killing and
+    restarting notifier, inventory, orders and Redis; report what was accepted, stored, notified,
+    lost and duplicated, and each fault's recovery time. Exit code 1 on any loss or duplicate."""
+    from dataclasses import replace
+
+    from capstone.chaos import ChaosConfig, run_chaos
+    from journey.provision import provide_for_command
+
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in (("duration", duration), ("rate", rate), ("outage", outage))
+        if value is not None
+    }
+    try:
+        options = replace(ChaosConfig.short() if short else ChaosConfig(), **changes)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    provide_for_command(("postgres",), say=typer.echo)  # Redis: the drill starts its own
+    try:
+        report = run_chaos(options, say=typer.echo)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: the drill's shop and Redis are stopped, its databases dropped")
+        raise typer.Exit(130) from None
+    print_chaos_report(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def print_chaos_report(report: Report) -> None:
+    """The drill's counts and its faults' recovery times, as two tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    counts = Table(title=f"chaos drill: {report.seconds:.0f}s at {report.rate:g} orders/s")
+    counts.add_column("")
+    counts.add_column("orders", justify="right")
+    counts.add_column("notifications", justify="right")
+    counts.add_row("sent (one key each)", str(report.sent), "")
+    counts.add_row("requests, retries included", str(report.attempts), "")
+    counts.add_row("accepted (201)", str(report.accepted), "")
+    counts.add_row("never accepted", _flag(report.unanswered), "")
+    counts.add_row("stored / notified", str(report.stored), str(report.notified))
+    counts.add_row("lost", _flag(report.lost_orders), _flag(report.lost_notifications))
+    counts.add_row(
+        "duplicated", _flag(report.duplicated_orders), _flag(report.duplicated_notifications)
+    )
+    console.print(counts)
+    faults = Table(title="recovery, in seconds from the fault")
+    for title in ("fault", "back up", "order accepted", "order notified", "recovered"):
+        faults.add_column(title, justify="left" if title == "fault" else "right")
+    for fault in report.faults:
+        faults.add_row(
+            fault.fault,
+            *(_time(value) for value in (fault.back_up, fault.accepted, fault.notified)),
+            "yes" if fault.recovered else "[red]NO[/red]",
+        )
+    console.print(faults)
+    console.print(
+        f"every order answered and notified {report.drain_seconds:.1f}s after the load stopped"
+    )
+    if report.republished is not None:
+        console.print(
+            f"the outbox relay published {report.republished} event(s) again: their stream"
+            " entries vanished (with Redis) before the notifier acknowledged them"
+        )
+    if report.ok:
+        console.print("[green]PASS[/green]: nothing lost or duplicated, every fault recovered")
+    else:
+        console.print("[red]FAIL[/red]: " + "; ".join(report.problems()))
+        console.print(f"the shop's logs are kept in {report.log_path}")
+
+
+def _flag(count: int) -> str:
+    return str(count) if count == 0 else f"[red]{count}[/red]"
+
+
+def _time(seconds: float | None) -> str:
+    return "never" if seconds is None else f"{seconds:.1f}"
 
 
 if __name__ == "__main__":

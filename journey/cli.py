@@ -427,7 +427,9 @@ def _mount_capstone() -> None:
     from journey.capstone_cli import app as capstone_app
 
     app.add_typer(
-        capstone_app, name="capstone", help="Run the capstone: up, demo, admin, bench, reset."
+        capstone_app,
+        name="capstone",
+        help="Run the capstone: up, demo, admin, bench, chaos, reset.",
     )
 
 
