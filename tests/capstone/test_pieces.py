@@ -17,6 +17,7 @@ import pytest
 
 from capstone import pieces
 from journey import stubs
+from journey.capstone_cli import PieceChoice, pieces_table
 from journey.catalog import ROOT, find_exercise, find_lesson
 from journey.sandbox import copy_lab
 
@@ -157,13 +158,34 @@ def test_mine_runs_a_passing_piece_as_yours_and_the_reference_for_the_rest(
 
 
 @pytest.mark.redis  # lesson 08's piece is checked against Redis
-def test_mine_runs_the_reference_for_a_started_piece_that_fails_its_tests(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("started", "why"),
+    [
+        ("\n# started, not done\n", r"your 08\.9: 0/\d+ tests pass"),
+        ("\ndef half_written(:\n", r"your 08\.9 cannot be imported: .*SyntaxError.*"),
+    ],
+    ids=["failing", "broken"],
+)
+def test_mine_runs_the_reference_for_a_started_piece_that_does_not_pass(
+    tmp_path: Path, started: str, why: str
+) -> None:
     lab = _lab_with_pieces(tmp_path / "lab")
     stub = lab / "exercises" / LIMITS.lesson / "gateway_limits.py"
-    stub.write_text(stub.read_text() + "\n# started, not done\n")
+    stub.write_text(stub.read_text() + started)
     (choice,) = [c for c in _check_pieces(lab) if c["exercise"] == LIMITS.exercise]
     assert choice["yours"] is False
-    assert re.fullmatch(r"reference \(your 08\.9: 0/\d+ tests pass\)", str(choice["whose"]))
+    assert re.fullmatch(rf"reference \({why}\)", str(choice["whose"])), choice["whose"]
+
+
+def test_the_table_lines_up_whose_piece_runs() -> None:
+    choices = [
+        PieceChoice("01.9", "service_settings", yours=True),
+        PieceChoice("08.9", "gateway_limits", yours=False, why_not="your 08.9 is not started"),
+    ]
+    assert pieces_table(choices) == [
+        "  01.9  service_settings  yours",
+        "  08.9  gateway_limits    reference (your 08.9 is not started)",
+    ]
 
 
 def test_the_image_holds_every_reference_piece_and_the_loader(tmp_path: Path) -> None:
