@@ -40,10 +40,6 @@ class Piece:
     module: str  # the exercise's module in that folder, "gateway_limits"
     used_by: str  # the capstone file that calls it
 
-    @property
-    def name(self) -> str:
-        return self.module
-
 
 # The pieces the shop runs on, in lesson order. A test checks each against lesson.toml (the
 # exercise id, its lesson and module), so a renumbered lesson cannot leave a stale entry here.
