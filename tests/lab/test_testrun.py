@@ -161,3 +161,22 @@ def test_runs_at_once_give_what_runs_one_by_one_give(tmp_path: Path) -> None:
     at_once = TestRunner().run_many(specs, workers=3)
     assert outcomes(at_once) == outcomes(one_by_one)
     assert all(len(r.tests) == 2 for r in at_once)
+
+
+def test_runs_at_once_really_run_side_by_side(tmp_path: Path) -> None:
+    """Each file waits for a sign from the other: one by one, the first would wait in vain."""
+    for me, other in (("a", "b"), ("b", "a")):
+        (tmp_path / f"test_{me}.py").write_text(
+            "import time\nfrom pathlib import Path\n\n"
+            f"def test_meets_the_other():\n"
+            f"    folder = Path({str(tmp_path)!r})\n"
+            f"    (folder / 'here_{me}').touch()\n"
+            "    deadline = time.monotonic() + 5\n"
+            f"    while not (folder / 'here_{other}').exists():\n"
+            "        assert time.monotonic() < deadline, 'the other run never started'\n"
+            "        time.sleep(0.01)\n",
+            encoding="utf-8",
+        )
+    specs = [RunSpec(files=(str(tmp_path / f"test_{name}.py"),)) for name in "ab"]
+    results = TestRunner().run_many(specs, workers=2)
+    assert [[t.outcome for t in r.tests] for r in results] == [["passed"], ["passed"]]
