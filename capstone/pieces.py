@@ -47,6 +47,10 @@ PIECES: dict[str, Piece] = {
     p.module: p
     for p in (
         Piece("01.9", "01_fundamentals", "service_settings", "capstone/common/service.py"),
+        # the event envelope: orders encode it into the outbox, the notifier decodes it
+        Piece("02.9", "02_data_io", "events", "capstone/orders/outbox.py"),
+        Piece("07.7", "07_messaging", "stream_consumer", "capstone/notifier/consumer.py"),
+        Piece("07.8", "07_messaging", "outbox_relay", "capstone/orders/outbox.py"),
         Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),
         # lesson 12's piece is the resilient client; it retries by 12.8's policy
         Piece("12.8", "12_resilience", "retry_policy", "capstone/orders/inventory_client.py"),

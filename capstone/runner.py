@@ -235,12 +235,12 @@ class Capstone:
                 )
 
     def clear_redis(self) -> None:
-        """Deletes the stream and every key under the key prefix."""
+        """Deletes the stream, its dead letters and every key under the key prefix."""
         import redis
 
         client = redis.Redis.from_url(self.config.redis_url)
         try:
-            stale = [self.config.events_stream]
+            stale = [self.config.events_stream, f"{self.config.events_stream}.dead"]
             stale += list(client.scan_iter(match=f"{self.config.key_prefix}:*", count=500))
             client.delete(*stale)
         finally:

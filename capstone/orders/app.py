@@ -34,7 +34,7 @@ from capstone.contracts.paging import (
 )
 from capstone.orders.inventory_client import InventoryClient, InventoryUnavailable
 from capstone.orders.models import Order
-from capstone.orders.outbox import OutboxRelay
+from capstone.orders.outbox import build_relay
 from capstone.orders.placing import OrderPlacer, SqlOrderStore, unavailable
 from capstone.orders.settings import OrdersSettings
 
@@ -81,15 +81,7 @@ def build_app(settings: OrdersSettings) -> FastAPI:
     db = Database(settings.database_url, pool_size=20, max_overflow=10)
     redis = aioredis.from_url(settings.redis_url)
     inventory = InventoryClient(settings.inventory_target, settings.reserve_deadline_seconds)
-    relay = OutboxRelay(
-        db,
-        redis,
-        settings.events_stream,
-        settings.outbox_poll_seconds,
-        group=settings.consumer_group,
-        max_entries=settings.stream_max_entries,
-        check_after_seconds=settings.outbox_check_after_seconds,
-    )
+    relay = build_relay(db, redis, settings)
     placer = OrderPlacer(SqlOrderStore(db), inventory, relay.wake, settings)
 
     @asynccontextmanager
