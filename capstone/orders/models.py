@@ -95,3 +95,8 @@ class OutboxMessage(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# The same tables for SQLAlchemy Core: plain INSERTs of new rows that skip the ORM's unit of work
+orders_table = Base.metadata.tables[Order.__tablename__]
+order_lines_table = Base.metadata.tables[OrderLine.__tablename__]

@@ -70,9 +70,7 @@ class ConsumerHooks:
     """What a service may add around each entry; the defaults do nothing. Subclass it and
     override what you need (the capstone makes its trace spans, logs and metrics here)."""
 
-    def handling(
-        self, entry_id: str, fields: Mapping[Any, Any]
-    ) -> AbstractContextManager[object]:
+    def handling(self, entry_id: str, fields: Mapping[Any, Any]) -> AbstractContextManager[object]:
         """The context the entry is handled in, from decoding to its ``XACK``; the handler
         runs in it too (``asyncio.to_thread`` copies the context). ``fields`` are all the
         entry's fields (empty for an entry deleted while pending)."""
