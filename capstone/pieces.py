@@ -47,6 +47,10 @@ PIECES: dict[str, Piece] = {
     p.module: p
     for p in (
         Piece("01.9", "01_fundamentals", "service_settings", "capstone/common/service.py"),
+        # lesson 06's piece is discovery; it runs on 06.3's registry and 06.1's balancer
+        Piece("06.1", "06_services", "balancing", "capstone/common/discovery.py"),
+        Piece("06.3", "06_services", "registry", "capstone/common/discovery.py"),
+        Piece("06.6", "06_services", "discovery", "capstone/common/discovery.py"),
         Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),
         # lesson 12's piece is the resilient client; it retries by 12.8's policy
         Piece("12.8", "12_resilience", "retry_policy", "capstone/orders/inventory_client.py"),
