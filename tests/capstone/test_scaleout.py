@@ -31,7 +31,11 @@ BUYERS = 3  # threads placing orders, one request in flight each
 def scaled(
     tmp_path_factory: pytest.TempPathFactory, start_shop: Callable[..., Any]
 ) -> Iterator[Shop]:
-    settings = {"REGISTRY_TTL_SECONDS": str(REGISTRY_TTL_SECONDS), "TRACE_FILE": ""}
+    settings = {
+        "REGISTRY_TTL_SECONDS": str(REGISTRY_TTL_SECONDS),
+        "RATE_LIMIT_PER_MINUTE": "1000000",  # the buyers place orders as fast as they can
+        "TRACE_FILE": "",  # no spans: the CPU goes to the load
+    }
     with start_shop(tmp_path_factory.mktemp("scaleout"), replicas=REPLICAS, env=settings) as shop:
         yield shop
 
@@ -187,6 +191,7 @@ def test_killed_instances_cost_no_request_and_get_nothing_more(scaled: Shop, pol
         for o in outcomes
         if o.status is None or o.status >= 400
     ]
+    print(f"reads {len(load.reads)}, orders {len(load.orders)}, failed {failed}")
     in_flight = [o for _, o in failed if o.started < killed_at]
     assert len(in_flight) == len(failed), f"a request sent after the kill failed: {failed}"
     assert len(failed) <= READERS + BUYERS, f"more failures than requests in flight: {failed}"
