@@ -14,14 +14,20 @@ shops that share one Redis (tests, the bench, the chaos drill) never see each ot
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+from capstone.common.logging import get_logger
 from capstone.common.settings import ServiceSettings
 from capstone.pieces import piece
 
 REGISTRY_KEY = "registry"
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+_log = get_logger(__name__)
 
 
 def service_registry(redis: Any, settings: ServiceSettings) -> Any:
@@ -45,11 +51,42 @@ def advertised_address(settings: ServiceSettings) -> str:
     return f"{host}:{settings.service_port}"
 
 
-def registration(service: str, redis: Any, settings: ServiceSettings) -> Any:
-    """06.6's ``Registration`` of this instance: ``async with registration(...)`` registers it,
-    heartbeats while the block runs, and deregisters it at the end (a clean shutdown)."""
+@asynccontextmanager
+async def registration(service: str, redis: Any, settings: ServiceSettings) -> AsyncIterator[None]:
+    """``async with registration("catalog", redis, settings):`` keeps this instance in the
+    registry while the block runs (06.6's ``Registration``: it heartbeats, and deregisters at the
+    end, a clean shutdown).
+
+    An instance whose Redis does not answer at start still starts, as it does for its cache: it
+    answers not ready (its readiness checks Redis) and registers as soon as Redis is back."""
     registry = service_registry(redis, settings)
-    return piece("discovery").Registration(registry, service, advertised_address(settings))
+    announced = piece("discovery").Registration(registry, service, advertised_address(settings))
+    retrying: asyncio.Task[None] | None = None
+    try:
+        await announced.start()
+    except Exception as error:
+        _log.warning("not registered yet, trying again", service=service, error=repr(error))
+        retrying = asyncio.create_task(_register_when_possible(announced), name="registration")
+    try:
+        yield
+    finally:
+        if retrying is not None:
+            retrying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retrying
+        await announced.stop()  # nothing to do when it never registered
+
+
+async def _register_when_possible(announced: Any) -> None:
+    pause = announced.interval_seconds
+    while True:
+        await asyncio.sleep(pause)
+        try:
+            await announced.start()
+        except Exception:
+            continue  # Redis is still away: the next try, one heartbeat later
+        _log.info("registered", service=announced.service, address=announced.address)
+        return
 
 
 def discovery_client(
