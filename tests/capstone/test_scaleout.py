@@ -4,6 +4,7 @@ flight. A shop of its own, started the way ``journey capstone up --replicas`` st
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import threading
@@ -11,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -240,3 +242,39 @@ def test_an_instance_that_stops_cleanly_deregisters(scaled: Shop) -> None:
     assert removed_at < deadline, "removed by its own deregistration, not by expiry"
     assert process.wait(timeout=15) == 0, "and it exits cleanly"
     assert where not in registered(shop, "notifier")
+
+
+def test_an_instance_whose_redis_is_away_registers_once_it_is_back(tmp_path: Path) -> None:
+    """It starts anyway (and is not ready), then registers within a heartbeat of Redis coming
+    back; at the end it deregisters. A private Redis, started only once the instance runs."""
+    import redis.asyncio as aioredis
+
+    from capstone.chaos import PrivateRedis
+    from capstone.common.discovery import registration
+    from capstone.common.settings import ServiceSettings
+    from capstone.runner import free_port
+
+    later = PrivateRedis(tmp_path, free_port())
+    settings = ServiceSettings(redis_url=later.url, service_port=8001, registry_ttl_seconds=0.9)
+    key, where = "shop:registry:services:catalog", "127.0.0.1:8001"
+
+    async def scenario() -> tuple[float | None, float | None]:
+        client = aioredis.from_url(later.url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        try:
+            async with registration("catalog", client, settings):
+                await asyncio.to_thread(later.start)
+                deadline = time.monotonic() + 10.0
+                while (seen := await client.zscore(key, where)) is None:
+                    if time.monotonic() > deadline:
+                        break
+                    await asyncio.sleep(0.05)  # the next look; the deadline ends the wait
+            return seen, await client.zscore(key, where)
+        finally:
+            await client.aclose()
+
+    try:
+        registered_then, after_the_end = asyncio.run(scenario())
+    finally:
+        later.kill()
+    assert registered_then is not None, "registered once its Redis answered"
+    assert after_the_end is None, "and deregistered when the block ended"
