@@ -18,6 +18,7 @@ from fastapi import FastAPI, Header
 from sqlalchemy import select
 
 from capstone.common.db import Database
+from capstone.common.discovery import registration
 from capstone.common.health import database_check, redis_check
 from capstone.common.problems import Problem
 from capstone.common.service import create_app, serve_app, stop_task
@@ -86,7 +87,9 @@ def build_app(settings: NotifierSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state["consumer"] = asyncio.create_task(consumer.run(), name="consumer")
-        yield
+        # the gateway finds this instance in the registry while it runs (lesson 06)
+        async with registration("notifier", redis, settings):
+            yield
         consumer.stop()  # it finishes the entries in hand and leaves within one read block
         await stop_task(state["consumer"], settings.block_ms / 1000 + 2.0, cancel=False)
         await redis.aclose()

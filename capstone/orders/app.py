@@ -19,6 +19,7 @@ from fastapi import FastAPI, Header, Response
 from sqlalchemy import select, tuple_
 
 from capstone.common.db import Database
+from capstone.common.discovery import registration
 from capstone.common.health import database_check, redis_check
 from capstone.common.problems import PROBLEM_JSON, Problem
 from capstone.common.service import create_app, serve_app, stop_task
@@ -87,7 +88,9 @@ def build_app(settings: OrdersSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
-        yield
+        # the gateway finds this instance in the registry while it runs (lesson 06)
+        async with registration("orders", redis, settings):
+            yield
         relay.stop()  # uvicorn has finished the in-flight requests: publish their events, leave
         await stop_task(relay_task, 3.0, cancel=False)
         await inventory.close()
