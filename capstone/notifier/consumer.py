@@ -121,9 +121,15 @@ class ShopConsumerHooks:
             log.error("event dead-lettered", entry_id=entry_id, stream=self.stream)
 
 
+# A handler that fails is the database away (a payload that could never be stored is refused
+# by ``decode``, at once): wait it out, trying every few seconds, rather than dead-letter a good
+# event into a Redis stream that may not survive a restart. As many attempts as a week holds.
+PATIENT = consumer_piece.RetryPolicy(max_attempts=120_000, base_delay=0.1, max_delay=5.0)
+
+
 def build_consumer(db: Database, redis: Any, settings: NotifierSettings) -> Any:
     """This instance's member of the group (07.7's ``StreamConsumer``). A failing handler (the
-    database away) is retried for about a minute before its entry is dead-lettered."""
+    database away) is retried, every 5 s at most, until the database is back."""
     return consumer_piece.StreamConsumer(
         sessions=db.sessions,
         redis=redis,
@@ -133,7 +139,7 @@ def build_consumer(db: Database, redis: Any, settings: NotifierSettings) -> Any:
         handler=store_notification,
         decode=decode,
         dead_letter_stream=settings.dead_letter_stream or f"{settings.events_stream}.dead",
-        retry=consumer_piece.RetryPolicy(max_attempts=20, base_delay=0.1, max_delay=5.0),
+        retry=PATIENT,
         claim_idle_ms=settings.claim_idle_ms,
         batch_size=settings.batch,
         block_ms=settings.block_ms,

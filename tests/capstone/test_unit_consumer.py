@@ -61,3 +61,13 @@ def test_each_entry_is_handled_with_its_request_id_in_the_log_lines():
         fresh = get_contextvars()["request_id"]
     assert fresh != "bad\x00id", "a bad request id is replaced"
     assert fresh.isprintable()
+
+
+def test_a_database_outage_is_waited_out_not_dead_lettered():
+    """A good event whose notification cannot be stored now (the database away) is retried for
+    days, never more than 5 s apart: dead-lettered, it would live only in Redis."""
+    from capstone.notifier.consumer import PATIENT
+
+    waited = sum(PATIENT.ceiling(retry) for retry in range(1, PATIENT.max_attempts))
+    assert waited >= 24 * 3600, f"an outage of {waited:.0f} s would dead-letter good events"
+    assert PATIENT.max_delay <= 5.0, "a database back should be noticed within seconds"
