@@ -1,8 +1,10 @@
 """The notifier (lesson 07): a consumer group on ``orders.events`` and a small HTTP API.
 
-The consumer runs as a task beside the API. On SIGTERM it is asked to stop: it finishes the
-entries it has read and leaves within one read block (an entry read but not acknowledged, say
-after a SIGKILL, stays pending and is processed at the next start). ``GET /notifications`` is
+The consumers (``CONSUMERS`` members of the group, lesson 07's consumer each) run as tasks
+beside the API: each handles its entries one after another, so several at once keep up with a
+busy stream. On SIGTERM they are asked to stop: each finishes the entries it has read and leaves
+within one read block (an entry read but not acknowledged, say after a SIGKILL, stays pending and
+is processed at the next start). ``GET /notifications`` is
 paged by keyset on the notification id (see capstone.contracts.paging).
 """
 
@@ -78,27 +80,39 @@ def _page(session: Any, user_id: str, limit: int, after: int) -> NotificationPag
     )
 
 
+def consumer_names(settings: NotifierSettings) -> list[str]:
+    """The names of this process's members of the group, the same at every start (a member
+    that starts again first finishes the entries it had read)."""
+    name = settings.consumer_name
+    return [name] + [f"{name}:{n}" for n in range(2, settings.consumers + 1)]
+
+
 def build_app(settings: NotifierSettings) -> FastAPI:
     db = Database(settings.database_url)
     redis = aioredis.from_url(settings.redis_url)
-    consumer = build_consumer(db, redis, settings)
-    state: dict[str, asyncio.Task[None]] = {}
+    consumers = {
+        name: build_consumer(db, redis, settings.model_copy(update={"consumer_name": name}))
+        for name in consumer_names(settings)
+    }
+    tasks: list[asyncio.Task[None]] = []
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        state["consumer"] = asyncio.create_task(consumer.run(), name="consumer")
+        for name, consumer in consumers.items():
+            tasks.append(asyncio.create_task(consumer.run(), name=f"consumer {name}"))
         # the gateway finds this instance in the registry while it runs (lesson 06)
         async with registration("notifier", redis, settings):
             yield
-        consumer.stop()  # it finishes the entries in hand and leaves within one read block
-        await stop_task(state["consumer"], settings.block_ms / 1000 + 2.0, cancel=False)
+        for consumer in consumers.values():
+            consumer.stop()  # each finishes the entries in hand and leaves within one read block
+        deadline = settings.block_ms / 1000 + 2.0
+        await asyncio.gather(*(stop_task(task, deadline, cancel=False) for task in tasks))
         await redis.aclose()
         db.close()
 
     async def consumer_running() -> None:
-        task = state.get("consumer")
-        if task is None or task.done():
-            raise RuntimeError("the stream consumer is not running")
+        if not tasks or any(task.done() for task in tasks):
+            raise RuntimeError("a stream consumer is not running")
 
     app = create_app(
         "notifier",

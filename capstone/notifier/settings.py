@@ -1,5 +1,7 @@
 """Notifier configuration (lesson 03: pydantic-settings)."""
 
+from pydantic import Field
+
 from capstone.common.secrets import Secret
 from capstone.common.settings import ServiceSettings
 
@@ -16,6 +18,10 @@ class NotifierSettings(ServiceSettings):
     # entries pending this long on *any* consumer (a dead one) are claimed with XAUTOCLAIM
     claim_idle_ms: int = 30_000
     block_ms: int = 1_000
+    # members of the group in this process: each handles its entries one after another (a few
+    # round trips each), so several at once keep up with a busy stream. The first is named
+    # CONSUMER_NAME, the others CONSUMER_NAME:2, :3...
+    consumers: int = Field(default=4, ge=1, le=32)
     batch: int = 50
     # where entries that can never be handled go (empty: "<events_stream>.dead")
     dead_letter_stream: str = ""

@@ -222,6 +222,8 @@ def test_killed_instances_cost_no_request_and_get_nothing_more(scaled: Shop, pol
         consumers = client.xinfo_consumers(shop.system.config.events_stream, "notifier")
     names = {c["name"] for c in consumers}
     assert names >= {"notifier-1", "notifier-2"}, f"one group, a name per instance: {names}"
+    members = {"notifier-1:2", "notifier-1:4", "notifier-2:4"}  # CONSUMERS=4 in each process
+    assert names >= members, f"several members per instance: {names}"
 
 
 def test_an_instance_that_stops_cleanly_deregisters(scaled: Shop) -> None:
