@@ -33,21 +33,29 @@ Whose = Literal["yours", "reference"]
 
 @dataclass(frozen=True)
 class Piece:
-    """A lesson's last exercise, used by the shop: where it lives and what uses it."""
+    """A lesson's last exercise, used by the shop or its checks: where it lives, what uses it."""
 
     exercise: str  # "08.9"
     lesson: str  # the lesson's folder, "08_security"
     module: str  # the exercise's module in that folder, "gateway_limits"
-    used_by: str  # the capstone file that calls it
+    used_by: str  # the capstone file that calls it (or the capstone test that runs it)
+
+    @property
+    def in_the_shop(self) -> bool:
+        """Whether the running shop imports it (else the capstone's tests and CI use it)."""
+        return self.used_by.startswith("capstone/")
 
 
-# The pieces the shop runs on, in lesson order. A test checks each against lesson.toml (the
-# exercise id, its lesson and module), so a renumbered lesson cannot leave a stale entry here.
+# The pieces the shop runs on, or is checked by, in lesson order. A test checks each against
+# lesson.toml (the exercise id, its lesson and module), so a renumbered lesson cannot leave a
+# stale entry here.
 PIECES: dict[str, Piece] = {
     p.module: p
     for p in (
         Piece("01.9", "01_fundamentals", "service_settings", "capstone/common/service.py"),
         Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),
+        # checks the shop's deployment files rather than running in it
+        Piece("10.8", "10_containers", "deploy_check", "tests/capstone/test_deploy_files.py"),
         # lesson 12's piece is the resilient client; it retries by 12.8's policy
         Piece("12.8", "12_resilience", "retry_policy", "capstone/orders/inventory_client.py"),
         Piece("12.9", "12_resilience", "resilient_client", "capstone/orders/inventory_client.py"),
@@ -93,6 +101,13 @@ def piece(name: str) -> ModuleType:
             f"capstone piece {found.exercise} ({found.module}): {where} version cannot be"
             f" imported: {describe_import_error(error)}"
         ) from error
+
+
+def lesson_module(name: str, module: str) -> ModuleType:
+    """Another module of the piece ``name``'s lesson, from the same side as the piece: the
+    lesson's earlier exercises that the piece builds on, as the piece itself sees them."""
+    package = piece(name).__package__
+    return importlib.import_module(f"{package}.{module}")
 
 
 def which() -> list[tuple[Piece, Whose]]:
