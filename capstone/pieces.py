@@ -22,10 +22,11 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Literal
 
-from journey.targets import Target, describe_import_error, lesson_package
+from journey.targets import Target, describe_import_error, lesson_package, source_path
 
 MINE_ENV = "CAPSTONE_MINE"
 Whose = Literal["yours", "reference"]
@@ -56,6 +57,8 @@ PIECES: dict[str, Piece] = {
         Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),
         # checks the shop's deployment files rather than running in it
         Piece("10.8", "10_containers", "deploy_check", "tests/capstone/test_deploy_files.py"),
+        # runs as CI's contract tests against the gateway
+        Piece("11.8", "11_testing", "shop_contract_test", "tests/capstone/test_contract.py"),
         # lesson 12's piece is the resilient client; it retries by 12.8's policy
         Piece("12.8", "12_resilience", "retry_policy", "capstone/orders/inventory_client.py"),
         Piece("12.9", "12_resilience", "resilient_client", "capstone/orders/inventory_client.py"),
@@ -101,6 +104,13 @@ def piece(name: str) -> ModuleType:
             f"capstone piece {found.exercise} ({found.module}): {where} version cannot be"
             f" imported: {describe_import_error(error)}"
         ) from error
+
+
+def piece_file(name: str) -> Path:
+    """The file of the piece ``name``, whoever's runs, without importing it: a piece that is a
+    test file (lesson 11's contract tests) is handed to pytest rather than imported."""
+    found = _find(name)
+    return source_path(found.lesson, found.module, target_of(name))
 
 
 def lesson_module(name: str, module: str) -> ModuleType:

@@ -238,12 +238,16 @@ def test_the_glue_works_on_learner_pieces_as_on_the_reference(tmp_path: Path) ->
         "chosen = {p.module: [w, pieces.piece(p.module).__file__] for p, w in pieces.which()}\n"
         "chosen['compose_check'] = ['yours',"
         " pieces.lesson_module('deploy_check', 'compose_check').__file__]\n"
+        "chosen['contract'] = ['yours', str(pieces.piece_file('shop_contract_test'))]\n"
         "print(json.dumps(chosen))\n"
     )
     chosen = _python_in(lab, script, **inherited, **{pieces.MINE_ENV: mine})
     # a module of a piece's lesson comes from the same side as the piece
     compose_check = chosen.pop("compose_check")[1]
     assert Path(compose_check).is_relative_to(lab / "exercises" / "10_containers"), compose_check
+    # and a piece that is a test file is found without importing it, for pytest to run
+    contract = chosen.pop("contract")[1]
+    assert contract == str(lab / "exercises" / "11_testing" / "shop_contract_test.py"), contract
     for piece in pieces.PIECES.values():
         whose, file = chosen[piece.module]
         assert whose == "yours"
