@@ -54,6 +54,7 @@ PIECES: dict[str, Piece] = {
     p.module: p
     for p in (
         Piece("01.9", "01_fundamentals", "service_settings", "capstone/common/service.py"),
+        Piece("03.8", "03_apis", "gateway_contract", "capstone/common/problems.py"),
         Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),
         # checks the shop's deployment files rather than running in it
         Piece("10.8", "10_containers", "deploy_check", "tests/capstone/test_deploy_files.py"),
