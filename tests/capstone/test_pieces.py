@@ -215,7 +215,7 @@ def test_the_image_holds_every_reference_piece_and_the_loader(tmp_path: Path) ->
         assert Path(file).is_relative_to(app), f"{file} is not in the image"
 
 
-GLUE_TESTS = ("test_unit_ratelimit.py", "test_unit_inventory_errors.py")
+GLUE_TESTS = ("test_unit_ratelimit.py", "test_unit_inventory_errors.py", "test_unit_problems.py")
 
 
 @pytest.mark.redis  # the rate limits' glue is tested against Redis
