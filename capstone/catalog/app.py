@@ -1,7 +1,8 @@
 """The catalog service (lessons 03 and 04): products over HTTP, cache-aside in Redis.
 
 Reads answer ``X-Cache: hit`` or ``miss``; writes invalidate. Only the gateway calls this service,
-and the gateway checks the ``admin`` scope before it forwards a write.
+and the gateway checks the ``admin`` scope before it forwards a write. A product read also says
+how long the gateway may keep it in its own memory (``Cache-Control: s-maxage``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def build_app(settings: CatalogSettings) -> FastAPI:
     redis = aioredis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
     products = ProductRepository(db)
     cache = ProductCache(redis, settings.key_prefix, settings.cache_ttl_seconds)
+    seconds = settings.shared_cache_seconds
+    shared = f"s-maxage={seconds}" if seconds else "no-store"
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -59,11 +62,11 @@ def build_app(settings: CatalogSettings) -> FastAPI:
     async def get_product(product_id: int) -> Response:
         key, raw = await cache.get_product(product_id)
         if raw is not None:
-            return _json(raw, cache="hit")
+            return _json(raw, cache="hit", cache_control=shared)
         product = await products.get(product_id)
         if product is None:
             raise Problem(404, "Not Found", f"no product {product_id}")
-        return _json(await cache.put(key, product), cache="miss")
+        return _json(await cache.put(key, product), cache="miss", cache_control=shared)
 
     @app.post("/products", status_code=201)
     async def create_product(data: ProductIn) -> ProductOut:
@@ -82,8 +85,11 @@ def build_app(settings: CatalogSettings) -> FastAPI:
     return app
 
 
-def _json(body: bytes, *, cache: str) -> Response:
-    return Response(body, media_type="application/json", headers={"X-Cache": cache})
+def _json(body: bytes, *, cache: str, cache_control: str | None = None) -> Response:
+    headers = {"X-Cache": cache}
+    if cache_control:
+        headers["Cache-Control"] = cache_control
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def serve(settings: CatalogSettings) -> None:

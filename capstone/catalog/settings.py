@@ -1,5 +1,7 @@
 """Catalog configuration (lesson 03: pydantic-settings)."""
 
+from pydantic import Field
+
 from capstone.common.secrets import Secret
 from capstone.common.settings import ServiceSettings
 
@@ -10,3 +12,6 @@ class CatalogSettings(ServiceSettings):
     internal_token: Secret
     database_url: str = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/shop_catalog"
     cache_ttl_seconds: int = 60
+    # how long a shared cache (the gateway's own) may keep a product read;
+    # 0: never (the answers then say ``Cache-Control: no-store``)
+    shared_cache_seconds: int = Field(default=1, ge=0, le=60)

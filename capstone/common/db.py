@@ -6,6 +6,12 @@ thread (committed when it returns, rolled back when it raises), so the event loo
 The pool has as many threads as the engine has connections, and the request id travels along
 (the context is copied into the thread).
 
+A transaction costs two round trips of its own (``BEGIN`` and ``COMMIT``). Work that is a single
+statement is atomic without them: :meth:`Database.run_alone` runs ``fn(connection)`` in
+*autocommit* mode, where every statement is its own transaction, so an ``INSERT ... ON CONFLICT``
+costs one round trip instead of three. It is for one-statement jobs only: two statements there
+are two transactions, and the first stays committed if the second fails.
+
 Every service owns one database and its schema history: ``capstone/<service>/migrations``.
 ``python -m capstone.<service> migrate`` runs :func:`migrate`, a programmatic Alembic
 ``upgrade head``; each ``migrations/env.py`` calls :func:`run_alembic_env` with the service's own
@@ -23,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import MetaData, create_engine, event, text
+from sqlalchemy import Connection, MetaData, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
@@ -80,6 +86,8 @@ class Database:
         event.listen(self.engine, "checkin", _note_idle_since)
         event.listen(self.engine, "checkout", _ping_if_idle)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # the same pool; a connection taken through this engine runs with autocommit on
+        self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.executor = ThreadPoolExecutor(pool_size + max_overflow, thread_name_prefix="db")
 
     async def run(self, fn: Callable[[Session], T]) -> T:
@@ -88,9 +96,31 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, context.run, self._transaction, fn)
 
+    async def run_core(self, fn: Callable[[Connection], T]) -> T:
+        """``fn(connection)`` in one transaction on a worker thread, for SQLAlchemy Core
+        statements (no ORM session: nothing to track, flush or synchronise)."""
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, context.run, self._core_transaction, fn)
+
+    async def run_alone(self, fn: Callable[[Connection], T]) -> T:
+        """``fn(connection)`` on a worker thread, each statement its own transaction (autocommit):
+        for a job that is one statement, which is then one round trip."""
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, context.run, self._autocommit, fn)
+
     def _transaction(self, fn: Callable[[Session], T]) -> T:
         with self.sessions.begin() as session:
             return fn(session)
+
+    def _core_transaction(self, fn: Callable[[Connection], T]) -> T:
+        with self.engine.begin() as connection:
+            return fn(connection)
+
+    def _autocommit(self, fn: Callable[[Connection], T]) -> T:
+        with self.autocommit_engine.connect() as connection:
+            return fn(connection)
 
     async def ping(self) -> None:
         await self.run(lambda session: session.execute(text("SELECT 1")))

@@ -27,6 +27,7 @@ from capstone.contracts.notifications import NotificationPage
 from capstone.contracts.orders import OrderIn, OrderOut, OrderPage, StockIn, StockOut
 from capstone.contracts.paging import PAGE_DEFAULT, Cursor, Limit
 from capstone.gateway import security
+from capstone.gateway.cache import ResponseCache
 from capstone.gateway.docs import DOCS_HTML
 from capstone.gateway.downstream import Downstream
 from capstone.gateway.models import RegisterIn, TokenOut, User, UserOut
@@ -76,9 +77,11 @@ def build_app(settings: GatewaySettings) -> FastAPI:
     catalog = Downstream("catalog", settings.catalog_url, timeout, internal)
     orders = Downstream("orders", settings.orders_url, timeout, internal)
     notifier = Downstream("notifier", settings.notifier_url, timeout, internal)
+    product_reads = ResponseCache()  # product reads, kept as long as the catalog allows
 
     async def role_of(user_id: str) -> str | None:
-        return await db.run(lambda s: s.scalar(select(User.role).where(User.id == user_id)))
+        # asked on every authenticated request: one statement, so one round trip (no BEGIN/COMMIT)
+        return await db.run_alone(lambda c: c.scalar(select(User.role).where(User.id == user_id)))
 
     authenticate = security.make_authenticator(settings, role_of)
     Reader = Annotated[security.Principal, Security(authenticate, scopes=["orders:read"])]
@@ -189,7 +192,13 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         responses=PUBLIC_ITEM,
     )
     async def get_product(product_id: ProductId) -> Response:
-        return await catalog.call("GET", f"/products/{product_id}")
+        path = f"/products/{product_id}"
+        if (kept := product_reads.get(path)) is not None:
+            return kept  # no second hop: the catalog said this answer may be kept a moment
+        generation = product_reads.generation
+        answer = await catalog.call("GET", path)
+        product_reads.store(path, answer, generation=generation)
+        return answer
 
     @app.post(
         f"{API}/products",
@@ -199,7 +208,10 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         responses=error_responses(401, 403, 409, *COMMON),
     )
     async def create_product(data: ProductIn, who: Admin) -> Response:
-        return await catalog.call("POST", "/products", json=data.model_dump(mode="json"))
+        try:
+            return await catalog.call("POST", "/products", json=data.model_dump(mode="json"))
+        finally:
+            product_reads.clear()  # even after an error: the write may have happened
 
     @app.patch(
         f"{API}/products/{{product_id}}",
@@ -209,7 +221,10 @@ def build_app(settings: GatewaySettings) -> FastAPI:
     )
     async def update_product(product_id: ProductId, patch: ProductPatch, who: Admin) -> Response:
         body = patch.model_dump(mode="json", exclude_none=True)
-        return await catalog.call("PATCH", f"/products/{product_id}", json=body)
+        try:
+            return await catalog.call("PATCH", f"/products/{product_id}", json=body)
+        finally:
+            product_reads.clear()
 
     @app.put(
         f"{API}/products/{{product_id}}/stock",

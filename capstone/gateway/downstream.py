@@ -31,7 +31,13 @@ from capstone.common.internal import INTERNAL_TOKEN_HEADER
 from capstone.common.logging import REQUEST_ID_HEADER, current_request_id
 from capstone.common.problems import Problem, unavailable
 
-PASS_HEADERS = ("retry-after", "x-cache", "idempotent-replayed", "www-authenticate")
+PASS_HEADERS = (
+    "retry-after",
+    "x-cache",
+    "cache-control",
+    "idempotent-replayed",
+    "www-authenticate",
+)
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # the connection closed under the request, before any answer: worth one more try
 DROPPED = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)

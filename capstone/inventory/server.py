@@ -45,7 +45,7 @@ class InventoryServicer(pb_grpc.InventoryServicer):
             if request.quantity < 0:
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "quantity must be >= 0")
             product_id, wanted = request.product_id, request.quantity
-            quantity = await self.db.run(lambda s: stock.set_stock(s, product_id, wanted))
+            quantity = await self.db.run_alone(lambda s: stock.set_stock(s, product_id, wanted))
             log.info("stock set", product_id=request.product_id, quantity=quantity)
             return pb.StockLevel(product_id=request.product_id, quantity=quantity)
 
@@ -54,7 +54,7 @@ class InventoryServicer(pb_grpc.InventoryServicer):
     ) -> pb.StockLevel:
         with _observe("GetStock", context):
             product_id = request.product_id
-            quantity = await self.db.run(lambda s: stock.get_stock(s, product_id))
+            quantity = await self.db.run_alone(lambda s: stock.get_stock(s, product_id))
             return pb.StockLevel(product_id=request.product_id, quantity=quantity)
 
     async def Reserve(
@@ -68,7 +68,7 @@ class InventoryServicer(pb_grpc.InventoryServicer):
             lines = [stock.Line(line.product_id, line.quantity) for line in request.lines]
             try:
                 order_id = request.order_id
-                replayed = await self.db.run(lambda s: stock.reserve(s, order_id, lines))
+                replayed = await self.db.run_core(lambda s: stock.reserve(s, order_id, lines))
             except stock.InsufficientStock as short:
                 log.info("reservation refused", order_id=request.order_id, reason=str(short))
                 await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(short))
@@ -82,7 +82,7 @@ class InventoryServicer(pb_grpc.InventoryServicer):
             if not request.order_id:
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "order_id needed")
             order_id = request.order_id
-            released = await self.db.run(lambda s: stock.release(s, order_id))
+            released = await self.db.run_core(lambda s: stock.release(s, order_id))
             log.info("reservation released", order_id=order_id, released=released)
             return pb.ReleaseReply(order_id=order_id, released=released)
 

@@ -1,6 +1,7 @@
 """Stock rules (lessons 04 and 06): set, read and reserve, all-or-nothing per order.
 
-Each function takes a session that is already inside a transaction (``Database.run``).
+Each function takes a connection that is already inside a transaction (``Database.run_core``;
+``Database.run_alone`` for the one-statement ``set_stock`` and ``get_stock``).
 ``reserve`` claims the order id (``INSERT ... ON CONFLICT DO NOTHING``) and takes each line with a
 guarded ``UPDATE ... WHERE quantity >= n``; one short line rolls the whole reservation back. Lines
 are taken in product-id order so two orders cannot deadlock. ``release`` undoes a reservation:
@@ -12,9 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
 
 from capstone.inventory.models import Reservation, ReservationLine, Stock
 
@@ -32,27 +32,27 @@ class Line:
     quantity: int
 
 
-def set_stock(session: Session, product_id: int, quantity: int) -> int:
+def set_stock(connection: Connection, product_id: int, quantity: int) -> int:
     statement = insert(Stock).values(product_id=product_id, quantity=quantity)
     statement = statement.on_conflict_do_update(
         index_elements=[Stock.product_id],
         set_={"quantity": statement.excluded.quantity, "updated_at": func.now()},
     )
-    session.execute(statement)
+    connection.execute(statement)
     return quantity
 
 
-def get_stock(session: Session, product_id: int) -> int:
-    found = session.scalar(select(Stock.quantity).where(Stock.product_id == product_id))
+def get_stock(connection: Connection, product_id: int) -> int:
+    found = connection.scalar(select(Stock.quantity).where(Stock.product_id == product_id))
     return int(found or 0)
 
 
-def reserve(session: Session, order_id: str, lines: list[Line]) -> bool:
+def reserve(connection: Connection, order_id: str, lines: list[Line]) -> bool:
     """Reserves every line; returns True when this order was already reserved (a replay)."""
     wanted: Counter[int] = Counter()
     for line in lines:
         wanted[line.product_id] += line.quantity
-    claimed = session.scalar(
+    claimed = connection.scalar(
         insert(Reservation)
         .values(order_id=order_id)
         .on_conflict_do_nothing()
@@ -61,7 +61,7 @@ def reserve(session: Session, order_id: str, lines: list[Line]) -> bool:
     if claimed is None:
         return True
     for product_id in sorted(wanted):
-        left = session.scalar(
+        left = connection.scalar(
             update(Stock)
             .where(Stock.product_id == product_id, Stock.quantity >= wanted[product_id])
             .values(quantity=Stock.quantity - wanted[product_id], updated_at=func.now())
@@ -69,33 +69,33 @@ def reserve(session: Session, order_id: str, lines: list[Line]) -> bool:
         )
         if left is None:  # raising rolls back the whole transaction: all or nothing
             raise InsufficientStock(product_id, wanted[product_id])
-    session.execute(
+    connection.execute(
         insert(ReservationLine),
         [{"order_id": order_id, "product_id": p, "quantity": q} for p, q in wanted.items()],
     )
     return False
 
 
-def release(session: Session, order_id: str) -> bool:
+def release(connection: Connection, order_id: str) -> bool:
     """Gives an order's reserved stock back; False when it holds no reservation (a no-op).
 
     The reservation row is locked first (``FOR UPDATE``): a second, concurrent release of the
     same order waits, then finds the row gone and gives nothing back twice."""
-    held = session.scalar(
+    held = connection.scalar(
         select(Reservation.order_id).where(Reservation.order_id == order_id).with_for_update()
     )
     if held is None:
         return False
-    lines = session.execute(
+    lines = connection.execute(
         select(ReservationLine.product_id, ReservationLine.quantity)
         .where(ReservationLine.order_id == order_id)
         .order_by(ReservationLine.product_id)  # the order reserve takes them in: no deadlock
     ).all()
     for product_id, quantity in lines:
-        session.execute(
+        connection.execute(
             update(Stock)
             .where(Stock.product_id == product_id)
             .values(quantity=Stock.quantity + quantity, updated_at=func.now())
         )
-    session.execute(delete(Reservation).where(Reservation.order_id == order_id))  # lines cascade
+    connection.execute(delete(Reservation).where(Reservation.order_id == order_id))  # lines cascade
     return True

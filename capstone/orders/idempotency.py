@@ -9,6 +9,10 @@ concurrent request gets a row back and does the work; the others read the existi
 - status ``running`` -> wait (poll with a deadline) for it to finish; still running -> 409.
 
 A claim whose request crashed is taken over once ``locked_until`` has passed.
+
+Claiming, finishing and releasing a key are each one statement, so each runs alone, without a
+transaction around it (``Database.run_alone``): one round trip to PostgreSQL. The stored
+response of a placed order is written by :func:`finish` inside the order's own transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -45,7 +49,7 @@ class Existing:
 
 
 def claim(
-    session: Session, user_id: str, key: str, fp: str, lock_seconds: float
+    connection: Connection, user_id: str, key: str, fp: str, lock_seconds: float
 ) -> Existing | None:
     """None when this request now owns the key; otherwise what is already there."""
     now = datetime.now(UTC)
@@ -63,26 +67,33 @@ def claim(
         & (IdempotencyKey.locked_until < now)
         & (IdempotencyKey.fingerprint == statement.excluded.fingerprint),
     )
-    if session.scalar(statement.returning(IdempotencyKey.key)) is not None:
+    if connection.scalar(statement.returning(IdempotencyKey.key)) is not None:
         return None
-    row = session.scalars(
-        select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    row = connection.execute(
+        select(
+            IdempotencyKey.fingerprint,
+            IdempotencyKey.status,
+            IdempotencyKey.response_status,
+            IdempotencyKey.response_body,
+        ).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
     ).one()
-    return Existing(row.fingerprint, row.status, row.response_status, row.response_body)
+    return Existing(*row)
 
 
-def finish(session: Session, user_id: str, key: str, status: int, body: str) -> None:
+def finish(
+    connection: Connection | Session, user_id: str, key: str, status: int, body: str
+) -> None:
     """Stores the final response; later requests with the key get exactly this."""
-    session.execute(
+    connection.execute(
         update(IdempotencyKey)
         .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
         .values(status=DONE, response_status=status, response_body=body)
     )
 
 
-def release(session: Session, user_id: str, key: str) -> None:
+def release(connection: Connection, user_id: str, key: str) -> None:
     """Gives the key back after a failure worth retrying (the client may repeat the request)."""
-    session.execute(
+    connection.execute(
         delete(IdempotencyKey).where(
             IdempotencyKey.user_id == user_id,
             IdempotencyKey.key == key,

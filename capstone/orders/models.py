@@ -85,3 +85,9 @@ class OutboxMessage(Base):
     # the trace of the request that placed the order (W3C traceparent and tracestate), so the
     # relay's publish continues it; null when tracing is off
     trace_context: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+
+
+# The same tables for SQLAlchemy Core: plain INSERTs of new rows that skip the ORM's unit of work
+orders_table = Base.metadata.tables[Order.__tablename__]
+order_lines_table = Base.metadata.tables[OrderLine.__tablename__]
+outbox_table = Base.metadata.tables[OutboxMessage.__tablename__]

@@ -42,14 +42,14 @@ from typing import Any
 from opentelemetry.trace import Span, SpanKind
 from prometheus_client import Counter, Gauge
 from redis.exceptions import ResponseError
-from sqlalchemy import BigInteger, func, select, update
+from sqlalchemy import BigInteger, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from capstone.common import tracing
 from capstone.common.db import Database
 from capstone.common.events import Event
 from capstone.common.logging import get_logger
-from capstone.orders.models import OutboxMessage
+from capstone.orders.models import OutboxMessage, outbox_table
 
 RELAYED = Counter("outbox_relayed_total", "outbox rows published to the stream")
 REPUBLISHED = Counter(
@@ -67,8 +67,8 @@ EntryId = tuple[int, int]
 
 def add_event(session: Session, event: Event) -> None:
     """Adds the event to the outbox inside the caller's transaction."""
-    session.add(
-        OutboxMessage(
+    session.execute(
+        insert(outbox_table).values(
             event_id=str(event.event_id),
             type=event.type,
             payload=event.model_dump(mode="json"),

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import orjson
 from prometheus_client import Counter
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from capstone.common.db import Database
@@ -39,7 +40,7 @@ from capstone.orders.inventory_client import (
     InvalidReservation,
     InventoryUnavailable,
 )
-from capstone.orders.models import Order, OrderLine
+from capstone.orders.models import order_lines_table, orders_table
 from capstone.orders.outbox import add_event
 from capstone.orders.settings import OrdersSettings
 
@@ -98,13 +99,15 @@ class SqlOrderStore:
     async def claim(
         self, user_id: str, key: str, fp: str, lock_seconds: float
     ) -> idempotency.Existing | None:
-        return await self.db.run(lambda s: idempotency.claim(s, user_id, key, fp, lock_seconds))
+        return await self.db.run_alone(
+            lambda c: idempotency.claim(c, user_id, key, fp, lock_seconds)
+        )
 
     async def finish(self, user_id: str, key: str, status: int, body: str) -> None:
-        await self.db.run(lambda s: idempotency.finish(s, user_id, key, status, body))
+        await self.db.run_alone(lambda c: idempotency.finish(c, user_id, key, status, body))
 
     async def release_key(self, user_id: str, key: str) -> None:
-        await self.db.run(lambda s: idempotency.release(s, user_id, key))
+        await self.db.run_alone(lambda c: idempotency.release(c, user_id, key))
 
     async def write_order(self, placed: OrderOut, key: str, body: str) -> None:
         await self.db.run(lambda s: _write_order(s, placed, key, body))
@@ -214,15 +217,22 @@ def dumps(body: Any) -> str:
 
 
 def _write_order(session: Session, placed: OrderOut, key: str, body: str) -> None:
-    """The order, its lines, its event and the stored response: one transaction."""
-    session.add(
-        Order(
+    """The order, its lines, its event and the stored response: one transaction.
+
+    Plain INSERT statements rather than ``session.add``: the rows are new and nothing reads them
+    back, so the ORM's unit of work (identity map, flush ordering) would be pure cost here.
+    """
+    session.execute(
+        insert(orders_table).values(
             id=placed.id,
             user_id=placed.user_id,
             status=placed.status,
             created_at=placed.created_at,
-            lines=[OrderLine(product_id=i.product_id, quantity=i.quantity) for i in placed.items],
         )
+    )
+    session.execute(
+        insert(order_lines_table),
+        [{"order_id": placed.id, **item.model_dump()} for item in placed.items],
     )
     add_event(
         session,

@@ -147,6 +147,7 @@ def test_product_reads_are_cached_and_writes_invalidate(shop):
         first = http.get(f"/products/{pid}")
         second = http.get(f"/products/{pid}")
         assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "hit")
+        assert "age" in second.headers, "the second read is the gateway's own copy"
         assert first.json() == second.json()
         http.get("/products", params={"limit": 100})
         assert http.get("/products", params={"limit": 100}).headers["x-cache"] == "hit"

@@ -1,0 +1,121 @@
+"""The gateway's own small cache of product reads (lesson 04: caching; RFC 9111: HTTP caching).
+
+A product read through the gateway costs two hops: the gateway, then the catalog, which answers
+from Redis. The catalog marks such answers as cacheable by a *shared* cache for a moment
+(``Cache-Control: s-maxage=1``), and the gateway is such a cache: it keeps the answer in its own
+memory for that long and serves repeated reads of the product without the second hop. That is
+*micro-caching*: under load the same product is read hundreds of times a second, so even a second
+saves nearly all the catalog calls, and no reader sees a price more than a second old.
+
+What keeps it correct:
+
+- only a ``200`` whose ``Cache-Control`` says ``s-maxage`` (or ``max-age``) is stored, for that
+  many seconds; ``no-store``/``private`` answers never are;
+- a successful write of products *through this gateway* empties the cache at once (RFC 9111,
+  4.4: a cache invalidates after an unsafe request), so a client reads its own writes;
+- a read that was already on its way when a write emptied the cache may come back with the old
+  product: it is not stored. Each write bumps a *generation*, and an answer is stored only if the
+  generation has not moved since its request was sent (the same trick as the catalog's Redis
+  cache, lesson 04);
+- the cache holds at most ``max_entries`` answers; the oldest goes first.
+
+A write that does not pass through this gateway (another gateway instance, a direct call to the
+catalog) is seen once the entry expires: at most ``s-maxage`` seconds later.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Response
+
+from capstone.contracts import headers
+
+DEFAULT_MAX_ENTRIES = 10_000
+
+
+@dataclass(frozen=True)
+class _Entry:
+    body: bytes
+    media_type: str | None
+    stored_at: float
+    expires_at: float
+
+
+def shared_max_age(cache_control: str | None) -> float | None:
+    """How long a shared cache may keep an answer, from its ``Cache-Control`` header: the
+    ``s-maxage`` (else ``max-age``) in seconds; None when it may not be stored at all."""
+    if not cache_control:
+        return None
+    directives: dict[str, str] = {}
+    for part in cache_control.lower().split(","):
+        name, _, value = part.strip().partition("=")
+        directives[name] = value.strip('"')
+    if "no-store" in directives or "private" in directives or "no-cache" in directives:
+        return None
+    for name in ("s-maxage", "max-age"):
+        if name in directives:
+            try:
+                seconds = int(directives[name])
+            except ValueError:
+                return None
+            return float(seconds) if seconds > 0 else None
+    return None
+
+
+class ResponseCache:
+    """Answers kept in memory by path, for as long as their ``Cache-Control`` allows."""
+
+    def __init__(
+        self,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError(f"max_entries must be at least 1, not {max_entries}")
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: dict[str, _Entry] = {}
+        self.generation = 0  # bumped by every write: answers from before it are not stored
+
+    def get(self, path: str) -> Response | None:
+        """The stored answer for ``path`` while it is fresh, marked as a cache hit with its
+        ``Age``; None otherwise."""
+        entry = self._entries.get(path)
+        if entry is None:
+            return None
+        now = self._clock()
+        if now >= entry.expires_at:
+            del self._entries[path]
+            return None
+        age = str(int(now - entry.stored_at))
+        return Response(
+            entry.body,
+            media_type=entry.media_type,
+            headers={headers.CACHE: "hit", "Age": age},
+        )
+
+    def store(self, path: str, answer: Response, *, generation: int) -> None:
+        """Keeps ``answer`` if it is a cacheable 200 and no write happened since ``generation``
+        (the value of :attr:`generation` when its request was sent)."""
+        if answer.status_code != 200 or generation != self.generation:
+            return
+        seconds = shared_max_age(answer.headers.get("cache-control"))
+        if seconds is None:
+            return
+        if path not in self._entries and len(self._entries) >= self.max_entries:
+            del self._entries[next(iter(self._entries))]  # dicts keep insertion order: the oldest
+        now = self._clock()
+        self._entries[path] = _Entry(
+            bytes(answer.body), answer.headers.get("content-type"), now, now + seconds
+        )
+
+    def clear(self) -> None:
+        """Forgets every answer, and any answer still on its way: after a write."""
+        self._entries.clear()
+        self.generation += 1
+
+    def __len__(self) -> int:
+        return len(self._entries)
