@@ -8,8 +8,9 @@ port, in a temporary folder, without persistence: never the learner's). It then
    request that fails (a 5xx, a 409 "in progress", a 429, a timeout, a refused connection) is
    sent again **with the same key** until it is accepted (201) or its deadline passes, so the
    client never makes a duplicate of its own;
-2. meanwhile injects its faults one after another: ``kill -9`` the notifier, inventory and orders
-   (each restarted after a short outage), and kills Redis and starts an empty one in its place
+2. meanwhile injects its faults one after another: ``kill -9`` the notifier, inventory and one of
+   the two orders instances (each restarted after a short outage: the gateway sends the orders to
+   the other instance meanwhile, lesson 06), and kills Redis and starts an empty one in its place
    (the stream, the consumer group and every cache entry are gone);
 3. measures, for each fault, how long until an order first sent after it was accepted, and until
    that order's notification was stored;
@@ -54,6 +55,9 @@ Say = Callable[[str], None]
 API = "/api/v1"
 FAULTS = ("notifier", "inventory", "orders", "redis")
 SERVICE_FAULTS = frozenset({"notifier", "inventory", "orders"})
+# orders runs as two instances and the fault kills one of them: the gateway must skip it
+REPLICAS = {"orders": 2}
+VICTIMS = {"orders": "orders-2"}  # the instance each service fault kills (default: the only one)
 DB_PREFIX = "chaos"
 ORPHAN = re.compile(rf"^{DB_PREFIX}_(?P<pid>\d+)_[0-9a-f]+_\w+$")
 # the drill's shop counts every order against the per-user limit, but refuses none
@@ -444,6 +448,7 @@ class Drill:
             key_prefix=self.prefix,
             events_stream=f"{self.prefix}:orders.events",
             redis_url=self.redis.url,
+            replicas=REPLICAS,
             env={
                 "RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT),
                 "IDEMPOTENCY_LOCK_SECONDS": str(IDEMPOTENCY_LOCK_SECONDS),
@@ -492,7 +497,7 @@ class Drill:
                 report = asyncio.run(self._interruptible(self._drill(load)))
             except asyncio.CancelledError:  # SIGTERM (Ctrl-C is a KeyboardInterrupt already)
                 raise KeyboardInterrupt from None
-            report.republished = republished(self.config.url("orders"))
+            report.republished = self._republished()
         if report.ok:
             self.log_path.unlink(missing_ok=True)
         else:
@@ -578,18 +583,19 @@ class Drill:
     async def _inject(self, fault: str, load: OrderLoad) -> FaultResult:
         result = FaultResult(fault)
         at = time.time()
-        self.say(f"fault: kill -9 {fault}")
+        self.say(f"fault: kill -9 {VICTIMS.get(fault, fault)}")
+        victim = VICTIMS.get(fault, fault)
         if fault == "redis":
             self.redis.kill()
         else:
-            await asyncio.to_thread(self.system.kill, fault, signal.SIGKILL)
+            await asyncio.to_thread(self.system.kill, victim, signal.SIGKILL)
         await asyncio.sleep(self.options.outage)  # down for a while: requests pile up
         if fault == "redis":
             await asyncio.to_thread(self.redis.start)
             self.say("Redis started again, empty")
         else:
-            await asyncio.to_thread(self.system.restart, fault, self.options.start_timeout)
-            self.say(f"{fault} restarted")
+            await asyncio.to_thread(self.system.restart, victim, self.options.start_timeout)
+            self.say(f"{victim} restarted")
         result.back_up = time.time() - at
         await self._recovered(result, at, load)
         self.say(
@@ -612,6 +618,14 @@ class Drill:
                     result.notified = min(notified) - at
                     return
             await asyncio.sleep(0.2)
+
+    def _republished(self) -> int | None:
+        """Events the relays of every orders instance published again (None: not readable)."""
+        counts = [
+            republished(self.config.url(instance.name))
+            for instance in self.config.instances("orders")
+        ]
+        return None if None in counts else sum(c for c in counts if c is not None)
 
     def _notification_times(self, order_ids: list[str]) -> list[float]:
         rows = self.databases.rows(

@@ -54,7 +54,15 @@ PIECES: dict[str, Piece] = {
     p.module: p
     for p in (
         Piece("01.9", "01_fundamentals", "service_settings", "capstone/common/service.py"),
+        # the event envelope: orders encode it into the outbox, the notifier decodes it
+        Piece("02.9", "02_data_io", "events", "capstone/orders/outbox.py"),
         Piece("03.8", "03_apis", "gateway_contract", "capstone/common/problems.py"),
+        # lesson 06's piece is discovery; it runs on 06.3's registry and 06.1's balancer
+        Piece("06.1", "06_services", "balancing", "capstone/common/discovery.py"),
+        Piece("06.3", "06_services", "registry", "capstone/common/discovery.py"),
+        Piece("06.6", "06_services", "discovery", "capstone/common/discovery.py"),
+        Piece("07.7", "07_messaging", "stream_consumer", "capstone/notifier/consumer.py"),
+        Piece("07.8", "07_messaging", "outbox_relay", "capstone/orders/outbox.py"),
         Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),
         # checks the shop's deployment files rather than running in it
         Piece("10.8", "10_containers", "deploy_check", "tests/capstone/test_deploy_files.py"),

@@ -7,6 +7,12 @@ health service) until all answer or a deadline passes. Every child's output is s
 name in front. :meth:`Capstone.stop` sends SIGTERM to every child, then SIGKILL to any still alive
 after a deadline, so no process is left behind (lessons 10 and 12).
 
+Replicas: catalog, orders and notifier can run as several instances each (``Config.replicas``,
+``journey capstone up --replicas catalog=2,orders=2``), every one on its own port. Each instance
+registers itself in lesson 06's registry and the gateway balances over them; the first instance
+of a service keeps the service's name (``catalog``), the others are numbered (``catalog-2``).
+Every notifier instance reads the stream in the one consumer group under a name of its own.
+
 Secrets: the services refuse to start without a random ``JWT_SECRET`` and ``INTERNAL_TOKEN``. A
 :class:`Config` makes fresh ones unless it is given some; ``journey capstone up`` gives it the
 ones it keeps in :func:`secrets_file` (made once per installation, outside the repository, mode
@@ -25,7 +31,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +45,9 @@ if TYPE_CHECKING:
 
 SERVICES = ("inventory", "catalog", "orders", "notifier", "gateway")
 HTTP_SERVICES = ("gateway", "catalog", "orders", "notifier")
+# the services the gateway finds through the registry: they may run as several instances
+SCALABLE = ("catalog", "orders", "notifier")
+MAX_REPLICAS = 8
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -47,6 +56,44 @@ SECRET_NAMES = ("JWT_SECRET", "INTERNAL_TOKEN")
 
 class StartupError(RuntimeError):
     """A service did not migrate, start or become ready in time."""
+
+
+def parse_replicas(text: str) -> dict[str, int]:
+    """``"catalog=2,orders=3"`` as ``{"catalog": 2, "orders": 3}``; a ValueError that says what
+    is wrong with anything else (a service that cannot scale, a count that is no whole number
+    from 1 to MAX_REPLICAS, a service named twice)."""
+    counts: dict[str, int] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        service, sep, count = (x.strip() for x in part.partition("="))
+        if not sep:
+            raise ValueError(f"{part!r}: write SERVICE=COUNT, e.g. catalog=2")
+        if service not in SCALABLE:
+            scalable = ", ".join(SCALABLE)
+            raise ValueError(f"{service!r} cannot run as several instances; these can: {scalable}")
+        if service in counts:
+            raise ValueError(f"{service} is given twice")
+        if not count.isdigit() or not 1 <= int(count) <= MAX_REPLICAS:
+            raise ValueError(
+                f"{service}={count}: the count is a whole number from 1 to {MAX_REPLICAS}"
+            )
+        counts[service] = int(count)
+    return counts
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One process of a service: the ``index``-th (from 1) instance, listening on ``port``."""
+
+    service: str
+    index: int
+    port: int
+
+    @property
+    def name(self) -> str:
+        """``catalog`` for the first instance, ``catalog-2`` for the second."""
+        return self.service if self.index == 1 else f"{self.service}-{self.index}"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -103,6 +150,37 @@ class Config:
     # fresh random secrets unless given (``journey capstone up`` gives the kept ones)
     jwt_secret: str = field(default_factory=lambda: new_secret(), repr=False)
     internal_token: str = field(default_factory=lambda: new_secret(), repr=False)
+    # instances per service (SCALABLE only); one of each unless given
+    replicas: dict[str, int] = field(default_factory=dict)
+    # the ports of the second and later instances: free ones, chosen when the config is made
+    extra_ports: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if unknown := set(self.replicas) - set(SCALABLE):
+            raise ValueError(f"{sorted(unknown)} cannot run as several instances ({SCALABLE})")
+        extra = {s: n - 1 for s, n in self.replicas.items() if n > 1}
+        missing = {s: n for s, n in extra.items() if len(self.extra_ports.get(s, [])) < n}
+        if missing:
+            ports = iter(free_ports(sum(missing.values()), self.host))
+            for service, count in missing.items():
+                self.extra_ports[service] = [next(ports) for _ in range(count)]
+
+    def instances(self, service: str) -> list[Instance]:
+        """Every instance of ``service``: the first on its port in ``ports``, then the others."""
+        first = getattr(self.ports, service)
+        count = self.replicas.get(service, 1)
+        extra = self.extra_ports.get(service, [])[: count - 1]
+        return [Instance(service, i, port) for i, port in enumerate([first, *extra], start=1)]
+
+    def all_instances(self, services: Iterable[str] = SERVICES) -> list[Instance]:
+        return [instance for service in services for instance in self.instances(service)]
+
+    def instance(self, name: str) -> Instance:
+        """The instance called ``name`` (``orders``, ``orders-2``)."""
+        for instance in self.all_instances():
+            if instance.name == name:
+                return instance
+        raise KeyError(f"no instance {name!r}")
 
     def database_name(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"
@@ -112,17 +190,17 @@ class Config:
         url = urlunsplit(parts._replace(path=f"/{self.database_name(service)}"))
         return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+psycopg://", url)
 
-    def url(self, service: str) -> str:
-        port = (
-            self.ports.inventory_metrics if service == "inventory" else getattr(self.ports, service)
-        )
+    def url(self, name: str) -> str:
+        """The HTTP address of a service's first instance, or of the instance ``name``."""
+        port = self.ports.inventory_metrics if name == "inventory" else self.instance(name).port
         return f"http://{self.host}:{port}"
 
     @property
     def inventory_target(self) -> str:
         return f"{self.host}:{self.ports.inventory}"
 
-    def env_for(self, service: str) -> dict[str, str]:
+    def env_for(self, service: str, index: int = 1) -> dict[str, str]:
+        """The environment of the ``index``-th instance of ``service``."""
         # Bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set: a service imports
         # FastAPI, SQLAlchemy, redis and more, and compiling them from source again on every start
         # cost ~3.5 s of CPU per service (a shop ready in ~20 s instead of ~7 s).
@@ -131,15 +209,13 @@ class Config:
             **inherited,
             "PYTHONUNBUFFERED": "1",
             "SERVICE_HOST": self.host,
-            "SERVICE_PORT": str(getattr(self.ports, service)),
+            "SERVICE_PORT": str(self.instances(service)[index - 1].port),
             "LOG_LEVEL": self.log_level,
             "DATABASE_URL": self.database_url(service),
             "REDIS_URL": self.redis_url,
             "KEY_PREFIX": self.key_prefix,
             "EVENTS_STREAM": self.events_stream,
-            "CATALOG_URL": self.url("catalog"),
-            "ORDERS_URL": self.url("orders"),
-            "NOTIFIER_URL": self.url("notifier"),
+            # no CATALOG_URL, ORDERS_URL, NOTIFIER_URL: the gateway finds them in the registry
             "INVENTORY_TARGET": self.inventory_target,
             "METRICS_PORT": str(self.ports.inventory_metrics),
             "JWT_SECRET": self.jwt_secret,
@@ -147,6 +223,8 @@ class Config:
             # always set, so a CAPSTONE_MINE left in the caller's shell changes nothing
             MINE_ENV: ",".join(self.mine),
         }
+        if service == "notifier":  # one consumer group, a consumer name per instance
+            env["CONSUMER_NAME"] = f"notifier-{index}"
         env.update(self.env)
         if env.get("TRACE_FILE"):  # the services run in the repository root, not where we are
             env["TRACE_FILE"] = str(Path(env["TRACE_FILE"]).resolve())
@@ -203,13 +281,14 @@ def _quiet(_: str) -> None:
 
 
 class Capstone:
-    """The five services as child processes of this one."""
+    """The five services as child processes of this one (one process per instance), each known
+    by its instance's name: ``catalog``, ``catalog-2``..."""
 
     def __init__(self, config: Config, output: TextIO | None = None) -> None:
         self.config = config
         self.output = output or sys.stdout
         self.processes: dict[str, subprocess.Popen[str]] = {}
-        self.tails: dict[str, deque[str]] = {name: deque(maxlen=40) for name in SERVICES}
+        self.tails: defaultdict[str, deque[str]] = defaultdict(lambda: deque(maxlen=40))
         self._write_lock = threading.Lock()
 
     # -- databases and Redis ----------------------------------------------------------------
@@ -235,12 +314,12 @@ class Capstone:
                 )
 
     def clear_redis(self) -> None:
-        """Deletes the stream and every key under the key prefix."""
+        """Deletes the stream, its dead letters and every key under the key prefix."""
         import redis
 
         client = redis.Redis.from_url(self.config.redis_url)
         try:
-            stale = [self.config.events_stream]
+            stale = [self.config.events_stream, f"{self.config.events_stream}.dead"]
             stale += list(client.scan_iter(match=f"{self.config.key_prefix}:*", count=500))
             client.delete(*stale)
         finally:
@@ -248,11 +327,11 @@ class Capstone:
 
     # -- processes --------------------------------------------------------------------------
 
-    def _spawn(self, service: str, command: str) -> subprocess.Popen[str]:
+    def _spawn(self, instance: Instance, command: str) -> subprocess.Popen[str]:
         process = subprocess.Popen(
-            [sys.executable, "-m", f"capstone.{service}", command],
+            [sys.executable, "-m", f"capstone.{instance.service}", command],
             cwd=ROOT,
-            env=self.config.env_for(service),
+            env=self.config.env_for(instance.service, instance.index),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -261,16 +340,19 @@ class Capstone:
             start_new_session=True,  # Ctrl-C reaches the runner only; it stops the children
         )
         threading.Thread(
-            target=self._pump, args=(service, process), daemon=True, name=f"log-{service}"
+            target=self._pump,
+            args=(instance.name, process),
+            daemon=True,
+            name=f"log-{instance.name}",
         ).start()
         return process
 
-    def _pump(self, service: str, process: subprocess.Popen[str]) -> None:
+    def _pump(self, name: str, process: subprocess.Popen[str]) -> None:
         assert process.stdout is not None
         for line in process.stdout:
-            self.tails[service].append(line.rstrip())
+            self.tails[name].append(line.rstrip())
             with self._write_lock:
-                self.output.write(f"{service:<9} | {line}")
+                self.output.write(f"{name:<9} | {line}")
                 self.output.flush()
 
     def migrate(self, services: Iterable[str] = SERVICES) -> None:
@@ -289,9 +371,13 @@ class Capstone:
                 raise StartupError(f"{service}: migrate failed: {error!r}") from error
 
     def start(self, services: Iterable[str] = SERVICES) -> None:
-        """Starts the services' processes, all at once."""
-        for service in services:
-            self.processes[service] = self._spawn(service, "serve")
+        """Starts the processes of every instance of the services, all at once."""
+        for instance in self.config.all_instances(services):
+            self.processes[instance.name] = self._spawn(instance, "serve")
+
+    def names(self, services: Iterable[str] = SERVICES) -> list[str]:
+        """The instances' names: ``inventory, catalog, catalog-2, orders...``."""
+        return [instance.name for instance in self.config.all_instances(services)]
 
     def up(self, timeout: float = 30.0, say: Callable[[str], None] = _quiet) -> float:
         """Databases, migrations, processes, readiness, each step told to ``say`` as it begins
@@ -304,10 +390,11 @@ class Capstone:
             say(f"migrating {service} (alembic upgrade head)")
             self.migrate([service])
         try:
-            say(f"starting {', '.join(SERVICES)}")
+            say(f"starting {', '.join(self.names())}")
             self.start()
             say("waiting until every service answers ready")
             self.wait_ready(
+                self.names(),
                 timeout=max(1.0, timeout - (time.monotonic() - started)),
                 on_ready=lambda service: say(f"{service} is ready"),
             )
@@ -316,16 +403,16 @@ class Capstone:
             raise
         return time.monotonic() - started
 
-    def _is_ready(self, service: str) -> bool:
+    def _is_ready(self, name: str) -> bool:
         import httpx
 
         try:
-            reply = httpx.get(f"{self.config.url(service)}/health/ready", timeout=1.0)
+            reply = httpx.get(f"{self.config.url(name)}/health/ready", timeout=1.0)
         except httpx.HTTPError:
             return False
         if reply.status_code != 200:
             return False
-        return service != "inventory" or self._grpc_serving()
+        return name != "inventory" or self._grpc_serving()
 
     def _grpc_serving(self) -> bool:
         import grpc
@@ -342,11 +429,12 @@ class Capstone:
 
     def wait_ready(
         self,
-        services: Iterable[str] = SERVICES,
+        names: Iterable[str] | None = None,
         timeout: float = 30.0,
         on_ready: Callable[[str], None] = _quiet,
     ) -> None:
-        waiting = list(services)
+        """Waits until each instance named (every instance by default) answers ready."""
+        waiting = list(self.names() if names is None else names)
         deadline = time.monotonic() + timeout
         while waiting:
             for service in list(waiting):
@@ -370,16 +458,17 @@ class Capstone:
             parts.append(f"{service}: {reason}\n{tail}")
         return "\n".join(parts)
 
-    def kill(self, service: str, sig: int = signal.SIGKILL, timeout: float = 10.0) -> int:
-        """Sends a signal to one service and waits until it has exited."""
-        process = self.processes[service]
+    def kill(self, name: str, sig: int = signal.SIGKILL, timeout: float = 10.0) -> int:
+        """Sends a signal to one instance (``orders``, ``orders-2``) and waits until it has
+        exited."""
+        process = self.processes[name]
         process.send_signal(sig)
         return process.wait(timeout=timeout)
 
-    def restart(self, service: str, timeout: float = 30.0) -> None:
-        """Starts one service again (after :meth:`kill`) and waits until it is ready."""
-        self.processes[service] = self._spawn(service, "serve")
-        self.wait_ready([service], timeout=timeout)
+    def restart(self, name: str, timeout: float = 30.0) -> None:
+        """Starts one instance again (after :meth:`kill`) and waits until it is ready."""
+        self.processes[name] = self._spawn(self.config.instance(name), "serve")
+        self.wait_ready([name], timeout=timeout)
 
     def stop(self, timeout: float = 10.0) -> dict[str, int]:
         """SIGTERM to every child, SIGKILL to those still alive at the deadline; exit codes."""
@@ -399,7 +488,7 @@ class Capstone:
         return [p.pid for p in self.processes.values()]
 
     def urls(self) -> dict[str, str]:
-        urls = {name: self.config.url(name) for name in HTTP_SERVICES}
+        urls = {name: self.config.url(name) for name in self.names(HTTP_SERVICES)}
         urls["inventory"] = f"grpc://{self.config.inventory_target}"
         urls["inventory metrics"] = f"{self.config.url('inventory')}/metrics"
         urls["api docs"] = f"{self.config.url('gateway')}/docs"

@@ -99,16 +99,34 @@ def up(
             "--mine", help="run your own version of each piece whose exercise passes its tests"
         ),
     ] = False,
+    replicas: Annotated[
+        str,
+        typer.Option(
+            help="instances of catalog, orders and notifier, e.g. catalog=2,orders=2,notifier=2"
+            " (one of each by default); each gets a free port, registers itself, and the"
+            " gateway balances over them"
+        ),
+    ] = "",
 ) -> None:
     """Start every service (migrating its database first), wait until ready, stream the logs;
     Ctrl-C stops them all. The lessons' pieces are the reference solutions, or with --mine
-    yours where they pass their tests."""
+    yours where they pass their tests. With --replicas, several instances of a service."""
     from capstone.pieces import PIECES
-    from capstone.runner import Config, Ports, load_or_create_secrets, run_until_signal
+    from capstone.runner import (
+        Config,
+        Ports,
+        load_or_create_secrets,
+        parse_replicas,
+        run_until_signal,
+    )
     from capstone.runner import secrets_file as default_secrets_file
     from journey.catalog import find_exercise
     from journey.provision import provide_for_command  # the lab's own servers if none answers
 
+    try:
+        instances = parse_replicas(replicas)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--replicas") from None
     needs = {"postgres", "redis"}
     if mine:  # the pieces' tests may need more than the shop does
         needs |= {n for p in PIECES.values() for n in find_exercise(p.exercise).services}
@@ -147,6 +165,7 @@ def up(
         jwt_secret=kept["JWT_SECRET"],
         internal_token=kept["INTERNAL_TOKEN"],
         mine=yours,
+        replicas=instances,
     )
     raise typer.Exit(run_until_signal(config, timeout=timeout, say=typer.echo))
 

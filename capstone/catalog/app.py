@@ -17,6 +17,7 @@ from fastapi import FastAPI, Query, Response
 from capstone.catalog.repository import ProductCache, ProductRepository
 from capstone.catalog.settings import CatalogSettings
 from capstone.common.db import Database
+from capstone.common.discovery import registration
 from capstone.common.health import database_check, redis_check
 from capstone.common.problems import Problem
 from capstone.common.service import create_app, serve_app
@@ -34,7 +35,9 @@ def build_app(settings: CatalogSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        # the gateway finds this instance in the registry while it runs (lesson 06)
+        async with registration("catalog", redis, settings):
+            yield
         await redis.aclose()
         db.close()
 

@@ -25,6 +25,13 @@ class ServiceSettings(BaseSettings):
     # every Redis key this service writes starts with this prefix (tests use a unique one)
     key_prefix: str = "shop"
     shutdown_grace_seconds: float = 5.0
+    # lesson 06's registry (capstone.common.discovery): the host:port under which this instance
+    # registers, for the gateway to call it. Empty means SERVICE_HOST:SERVICE_PORT; set it where
+    # callers know the instance by another name (compose: catalog:8001; Kubernetes: the pod IP)
+    advertise_address: str = ""
+    # a registration lives this long after its last heartbeat (one every third of it): an
+    # instance killed without deregistering is forgotten after at most this many seconds
+    registry_ttl_seconds: float = 10.0
     # tracing (capstone.common.tracing) is off unless one of these is set: a file that gets
     # every span as a JSON line, and/or an OTLP/HTTP endpoint (Jaeger: http://jaeger:4318)
     trace_file: str | None = None

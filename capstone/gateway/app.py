@@ -1,7 +1,8 @@
-"""The gateway (lessons 03, 05, 08, 12): the shop's only public API, under ``/api/v1``.
+"""The gateway (lessons 03, 05, 06, 08, 12): the shop's only public API, under ``/api/v1``.
 
 It owns users and credentials, checks tokens and scopes, rate-limits logins and order placing,
-and forwards everything else to the internal services with the caller's id and request id.
+and forwards everything else to the internal services with the caller's id and request id,
+balanced over the instances each service registered (lesson 06, capstone.common.discovery).
 Stock writes go gateway -> orders -> inventory (gRPC): orders is inventory's only client.
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from capstone.common.db import Database
+from capstone.common.discovery import discovery_client
 from capstone.common.health import database_check, redis_check
 from capstone.common.problems import Problem, error_responses
 from capstone.common.service import create_app, serve_app
@@ -29,7 +31,7 @@ from capstone.contracts.paging import PAGE_DEFAULT, Cursor, Limit
 from capstone.gateway import security
 from capstone.gateway.cache import ResponseCache
 from capstone.gateway.docs import DOCS_HTML
-from capstone.gateway.downstream import Downstream
+from capstone.gateway.downstream import Discovered, Downstream
 from capstone.gateway.models import RegisterIn, TokenOut, User, UserOut
 from capstone.gateway.ratelimit import RateLimits
 from capstone.gateway.settings import GatewaySettings
@@ -74,9 +76,21 @@ def build_app(settings: GatewaySettings) -> FastAPI:
     limits = RateLimits(redis, settings)
     timeout = settings.downstream_timeout_seconds
     internal = settings.internal_token.get_secret_value()
-    catalog = Downstream("catalog", settings.catalog_url, timeout, internal)
-    orders = Downstream("orders", settings.orders_url, timeout, internal)
-    notifier = Downstream("notifier", settings.notifier_url, timeout, internal)
+    discovery = discovery_client(
+        redis,
+        settings,
+        cache_seconds=settings.discovery_cache_seconds,
+        failure_threshold=settings.discovery_failure_threshold,
+        cooldown_seconds=settings.discovery_cooldown_seconds,
+    )
+
+    def downstream(name: str, url: str) -> Downstream:
+        # a URL is one address; none: the instances that registered (lesson 06)
+        return Downstream(name, url or Discovered(discovery, name), timeout, internal)
+
+    catalog = downstream("catalog", settings.catalog_url)
+    orders = downstream("orders", settings.orders_url)
+    notifier = downstream("notifier", settings.notifier_url)
     product_reads = ResponseCache()  # product reads, kept as long as the catalog allows
 
     async def role_of(user_id: str) -> str | None:

@@ -14,19 +14,32 @@ A kept-alive connection can be closed by the service at any moment (after an err
 or when it restarts): a request sent down it just then fails without an answer. Such a request
 was never handled, so it is sent once more on a fresh connection when repeating it is safe
 (RFC 9112, 9.3.1): an idempotent method, or a POST with an ``Idempotency-Key``.
+
+Where a call goes (lesson 06): a service runs as several instances, each registered in the
+registry, and :class:`Discovered` leases one instance per attempt from lesson 06's discovery
+client, which balances over them and skips one whose calls keep failing. A call that could not
+even connect to an instance (it died, or is restarting) was never sent, so it is sent to another
+instance, whatever its method; one dropped before any answer goes to another instance when
+repeating it is safe (as above). A :class:`FixedAddress` (``CATALOG_URL``...) is one address that
+balances by itself, such as a Kubernetes Service.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import aiohttp
 import orjson
 from fastapi import Response
 from opentelemetry import trace
+from prometheus_client import Counter
 
 from capstone.common import tracing
+from capstone.common.discovery import no_instance_error
 from capstone.common.internal import INTERNAL_TOKEN_HEADER
 from capstone.common.logging import REQUEST_ID_HEADER, current_request_id
 from capstone.common.problems import Problem, unavailable
@@ -39,8 +52,72 @@ PASS_HEADERS = (
     "www-authenticate",
 )
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# nothing listens at the address (or it did not accept in time): the request was never sent
+NOT_CONNECTED = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 # the connection closed under the request, before any answer: worth one more try
 DROPPED = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
+# one call, at most this many attempts: enough to get past a dead instance (passive health
+# skips it after DISCOVERY_FAILURE_THRESHOLD failures) and a kept-alive connection it dropped
+ATTEMPTS = 3
+# counted only when an attempt fails: the calls that go through cost nothing here
+FAILED_ATTEMPTS = Counter(
+    "gateway_downstream_failures_total",
+    "Attempts to call an internal service that got no answer, per instance",
+    ["service", "instance", "reason"],
+)
+
+
+class Target(Protocol):
+    """Where one attempt goes."""
+
+    @property
+    def base_url(self) -> str: ...
+
+
+class Instances(Protocol):
+    """Where a service's calls go: ``async with instances.lease() as target:`` per attempt.
+
+    Leaving the block with an exception tells the instances that ``target`` failed."""
+
+    fails_over: bool  # whether another attempt can reach another instance
+
+    def lease(self) -> AbstractAsyncContextManager[Target]: ...
+
+
+@dataclass(frozen=True)
+class FixedAddress:
+    """One address that balances by itself (a Kubernetes Service, a compose name)."""
+
+    base_url: str
+    fails_over = False
+
+    @asynccontextmanager
+    async def lease(self) -> AsyncIterator[FixedAddress]:
+        yield self
+
+
+class Discovered:
+    """The registered instances of ``service``, through lesson 06's ``DiscoveryClient``: a
+    cached snapshot of the registry (no Redis round trip per call), round robin, and passive
+    health (an instance that failed is skipped for a while)."""
+
+    fails_over = True
+
+    def __init__(self, discovery: Any, service: str) -> None:
+        self.discovery = discovery
+        self.service = service
+        self._none_available = no_instance_error()
+
+    @asynccontextmanager
+    async def lease(self) -> AsyncIterator[Target]:
+        # the piece's lease judges the instance by how the block ends: an exception is a failure
+        try:
+            async with self.discovery.lease(self.service) as target:
+                yield target
+        except self._none_available as error:  # only picking an instance raises it
+            raise unavailable(self.service) from error
+
+
 CONNECTIONS = 100  # per service; the gateway seldom has more calls in flight to one of them
 # shorter than uvicorn's keep-alive (5 s): the gateway lets an idle connection go before the
 # service does, so it never picks one the service is closing at that very moment
@@ -48,12 +125,14 @@ KEEPALIVE_SECONDS = 4.0
 
 
 class Downstream:
+    """An internal service: ``where`` is its :class:`Instances`, or one base URL."""
+
     def __init__(
-        self, name: str, base_url: str, timeout_seconds: float, internal_token: str
+        self, name: str, where: Instances | str, timeout_seconds: float, internal_token: str
     ) -> None:
         self.name = name
         self.internal_token = internal_token
-        self.base_url = base_url.rstrip("/")
+        self.instances = FixedAddress(where.rstrip("/")) if isinstance(where, str) else where
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds, sock_connect=2.0)
         self._session: aiohttp.ClientSession | None = None
 
@@ -91,29 +170,43 @@ class Downstream:
             body = orjson.dumps(json)
             sent["Content-Type"] = "application/json"
         retry_safe = method in IDEMPOTENT_METHODS or "Idempotency-Key" in sent
-        try:
+        for attempt in range(1, ATTEMPTS + 1):
+            last = attempt == ATTEMPTS
+            # leaving this block with an exception marks the instance as failing
             try:
-                return await self._send(method, path, body, params, sent)
-            except DROPPED:
-                if not retry_safe:
-                    raise
-                return await self._send(method, path, body, params, sent)
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
-            raise unavailable(self.name) from error  # nothing listens: the service is down
-        except TimeoutError as error:
-            raise Problem(504, "Gateway Timeout", f"{self.name} did not answer in time") from error
-        except aiohttp.ClientError as error:
-            raise Problem(502, "Bad Gateway", f"{self.name} is unreachable") from error
+                async with self.instances.lease() as target:
+                    return await self._send(target.base_url, method, path, body, params, sent)
+            except NOT_CONNECTED as error:  # never sent: another instance may take it
+                self._failed(target, "not connected")
+                if last or not self.instances.fails_over:
+                    raise unavailable(self.name) from error  # nothing listens: it is down
+            except DROPPED as error:  # closed under the request, before any answer
+                self._failed(target, "dropped")
+                if last or not retry_safe:
+                    raise Problem(502, "Bad Gateway", f"{self.name} is unreachable") from error
+            except TimeoutError as error:  # it may still be working on it: never sent again
+                self._failed(target, "timeout")
+                raise Problem(
+                    504, "Gateway Timeout", f"{self.name} did not answer in time"
+                ) from error
+            except aiohttp.ClientError as error:
+                self._failed(target, "broken")
+                raise Problem(502, "Bad Gateway", f"{self.name} is unreachable") from error
+        raise AssertionError("the last attempt returns or raises")
+
+    def _failed(self, target: Target, reason: str) -> None:
+        FAILED_ATTEMPTS.labels(self.name, target.base_url, reason).inc()
 
     async def _send(
         self,
+        base_url: str,
         method: str,
         path: str,
         body: bytes | None,
         params: dict[str, Any] | None,
         headers: dict[str, str],
     ) -> Response:
-        url = self.base_url + path
+        url = base_url + path
         if not tracing.enabled():
             return await self._exchange(method, url, body, params, headers)
         attributes = {"http.request.method": method, "url.full": url, "peer.service": self.name}

@@ -7,9 +7,18 @@ from capstone.common.settings import ServiceSettings
 class GatewaySettings(ServiceSettings):
     service_port: int = 8000
     database_url: str = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/shop_gateway"
-    catalog_url: str = "http://127.0.0.1:8001"
-    orders_url: str = "http://127.0.0.1:8002"
-    notifier_url: str = "http://127.0.0.1:8003"
+    # where each internal service is. Empty (the default): every instance that registered in
+    # lesson 06's registry, balanced (capstone.common.discovery). A URL: that one address, e.g. a
+    # Kubernetes Service or a compose name that does its own balancing
+    catalog_url: str = ""
+    orders_url: str = ""
+    notifier_url: str = ""
+    # the registry is read at most once per this many seconds (not once per request)
+    discovery_cache_seconds: float = 1.0
+    # this many calls in a row that cannot reach an instance make the gateway skip it for the
+    # cooldown (passive health); meanwhile its calls go to the other instances
+    discovery_failure_threshold: int = 2
+    discovery_cooldown_seconds: float = 2.0
     # required, random, not published: the gateway refuses to start otherwise
     jwt_secret: Secret
     # sent to the internal services with every call, so they can trust X-User-ID

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Header
 from sqlalchemy import select
 
 from capstone.common.db import Database
+from capstone.common.discovery import registration
 from capstone.common.health import database_check, redis_check
 from capstone.common.problems import Problem
 from capstone.common.service import create_app, serve_app, stop_task
@@ -31,7 +32,7 @@ from capstone.contracts.paging import (
     decode_cursor,
     encode_cursor,
 )
-from capstone.notifier.consumer import Consumer, SqlNotificationStore
+from capstone.notifier.consumer import build_consumer
 from capstone.notifier.models import Notification
 from capstone.notifier.settings import NotifierSettings
 
@@ -80,15 +81,17 @@ def _page(session: Any, user_id: str, limit: int, after: int) -> NotificationPag
 def build_app(settings: NotifierSettings) -> FastAPI:
     db = Database(settings.database_url)
     redis = aioredis.from_url(settings.redis_url)
-    consumer = Consumer(SqlNotificationStore(db), redis, settings)
+    consumer = build_consumer(db, redis, settings)
     state: dict[str, asyncio.Task[None]] = {}
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state["consumer"] = asyncio.create_task(consumer.run(), name="consumer")
-        yield
-        consumer.stop()  # it finishes the entry in hand and leaves within one read block
-        await stop_task(state["consumer"], consumer.block_seconds + 2.0, cancel=False)
+        # the gateway finds this instance in the registry while it runs (lesson 06)
+        async with registration("notifier", redis, settings):
+            yield
+        consumer.stop()  # it finishes the entries in hand and leaves within one read block
+        await stop_task(state["consumer"], settings.block_ms / 1000 + 2.0, cancel=False)
         await redis.aclose()
         db.close()
 

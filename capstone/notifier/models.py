@@ -1,4 +1,5 @@
-"""Notifications (lesson 07): unique event and order ids make a duplicate delivery harmless."""
+"""Notifications (lesson 07): unique event and order ids make a duplicate delivery harmless;
+``processed_events`` is the consumer's record of the events it has handled."""
 
 from __future__ import annotations
 
@@ -27,3 +28,14 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+
+
+class ProcessedEvent(Base):
+    """The event ids lesson 07's consumer (07.7, ``stream_consumer.SCHEMA_SQL``) has handled,
+    per consumer group, each written in the same transaction as its notification."""
+
+    __tablename__ = "processed_events"
+
+    consumer_group: Mapped[str] = mapped_column(Text, primary_key=True)
+    event_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -15,6 +15,7 @@ class NotifierSettings(ServiceSettings):
     consumer_name: str = "notifier-1"
     # entries pending this long on *any* consumer (a dead one) are claimed with XAUTOCLAIM
     claim_idle_ms: int = 30_000
-    claim_every_seconds: float = 5.0
     block_ms: int = 1_000
     batch: int = 50
+    # where entries that can never be handled go (empty: "<events_stream>.dead")
+    dead_letter_stream: str = ""

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Header, Response
 from sqlalchemy import select, tuple_
 
 from capstone.common.db import Database
+from capstone.common.discovery import registration
 from capstone.common.health import database_check, redis_check
 from capstone.common.problems import PROBLEM_JSON, Problem
 from capstone.common.service import create_app, serve_app, stop_task
@@ -34,7 +35,7 @@ from capstone.contracts.paging import (
 )
 from capstone.orders.inventory_client import InventoryClient, InventoryUnavailable
 from capstone.orders.models import Order
-from capstone.orders.outbox import OutboxRelay
+from capstone.orders.outbox import build_relay
 from capstone.orders.placing import OrderPlacer, SqlOrderStore, unavailable
 from capstone.orders.settings import OrdersSettings
 
@@ -81,21 +82,15 @@ def build_app(settings: OrdersSettings) -> FastAPI:
     db = Database(settings.database_url, pool_size=20, max_overflow=10)
     redis = aioredis.from_url(settings.redis_url)
     inventory = InventoryClient(settings.inventory_target, settings.reserve_deadline_seconds)
-    relay = OutboxRelay(
-        db,
-        redis,
-        settings.events_stream,
-        settings.outbox_poll_seconds,
-        group=settings.consumer_group,
-        max_entries=settings.stream_max_entries,
-        check_after_seconds=settings.outbox_check_after_seconds,
-    )
+    relay = build_relay(db, redis, settings)
     placer = OrderPlacer(SqlOrderStore(db), inventory, relay.wake, settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
-        yield
+        # the gateway finds this instance in the registry while it runs (lesson 06)
+        async with registration("orders", redis, settings):
+            yield
         relay.stop()  # uvicorn has finished the in-flight requests: publish their events, leave
         await stop_task(relay_task, 3.0, cancel=False)
         await inventory.close()

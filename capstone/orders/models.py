@@ -2,16 +2,26 @@
 
 ``idempotency_keys`` has the primary key (user_id, key): claiming a key is one
 ``INSERT ... ON CONFLICT``. ``outbox`` rows are written in the same transaction as their order
-and published to the stream by the relay, which then waits for the consumer group to
+and published to the stream by lesson 07's relay, which then waits for the consumer group to
 acknowledge them (see outbox.py).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -62,32 +72,31 @@ class IdempotencyKey(Base):
 
 
 class OutboxMessage(Base):
+    """The table of lesson 07's relay (07.8, ``outbox_relay.SCHEMA_SQL``), which writes and
+    reads it with its own SQL: a row is published once ``stream_id`` is set, and finished
+    (``sent_at``) once the notifier's group acknowledged its entry."""
+
     __tablename__ = "outbox"
-    __table_args__ = (
-        Index("ix_outbox_unsent", "id", postgresql_where="sent_at IS NULL"),
-        Index(
-            "ix_outbox_unacknowledged",
-            "id",
-            postgresql_where="sent_at IS NOT NULL AND acked_at IS NULL",
-        ),
-    )
+    __table_args__ = (Index("ix_outbox_unfinished", "id", postgresql_where="sent_at IS NULL"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
     type: Mapped[str] = mapped_column(String(100), nullable=False)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)  # lesson 02's envelope
+    # more fields of the stream entry: the request id, the trace context of the request
+    headers: Mapped[dict[str, str]] = mapped_column(
+        JSONB, server_default=text("'{}'::jsonb"), nullable=False
+    )
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     stream_id: Mapped[str | None] = mapped_column(String(40))  # the entry XADD answered
-    acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # the trace of the request that placed the order (W3C traceparent and tracestate), so the
-    # relay's publish continues it; null when tracing is off
-    trace_context: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # The same tables for SQLAlchemy Core: plain INSERTs of new rows that skip the ORM's unit of work
 orders_table = Base.metadata.tables[Order.__tablename__]
 order_lines_table = Base.metadata.tables[OrderLine.__tablename__]
-outbox_table = Base.metadata.tables[OutboxMessage.__tablename__]

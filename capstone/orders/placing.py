@@ -30,9 +30,9 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from capstone.common.db import Database
-from capstone.common.events import ORDER_PLACED, Event
-from capstone.common.logging import current_request_id, get_logger
+from capstone.common.logging import get_logger
 from capstone.common.problems import Problem, problem_body
+from capstone.contracts.events import ORDER_PLACED
 from capstone.contracts.orders import OrderIn, OrderItem, OrderOut
 from capstone.orders import idempotency
 from capstone.orders.inventory_client import (
@@ -236,14 +236,11 @@ def _write_order(session: Session, placed: OrderOut, key: str, body: str) -> Non
     )
     add_event(
         session,
-        Event(
-            type=ORDER_PLACED,
-            request_id=current_request_id(),
-            payload={
-                "order_id": placed.id,
-                "user_id": placed.user_id,
-                "items": [i.model_dump() for i in placed.items],
-            },
-        ),
+        ORDER_PLACED,
+        {
+            "order_id": placed.id,
+            "user_id": placed.user_id,
+            "items": [i.model_dump() for i in placed.items],
+        },
     )
     idempotency.finish(session, placed.user_id, key, 201, body)

@@ -32,9 +32,15 @@ settings and no globals):
   ``max_deliveries``, ``batch_size``, ``block_ms``: the tuning; each of the last four must
   be at least 1 (ValueError naming the option).
 - ``clock`` (UTC datetimes), ``sleep`` and ``rng``: time and chance, injected for tests.
+- ``hooks``: a :class:`ConsumerHooks` (None: one that does nothing). ``handle`` runs inside
+  ``hooks.handling(entry_id, fields)`` (``fields``: all the entry's fields, ``{}`` when
+  None), and calls ``hooks.handled(entry_id, outcome)`` after leaving it; an entry
+  dead-lettered for too many deliveries is ``handled`` as DEAD_LETTERED too. The handler's
+  transaction runs in a worker thread with a copy of the context (``asyncio.to_thread``),
+  so it sees what ``handling`` set (a trace span, a request id for the logs).
 
 An entry on the stream has the fields ``event_id``, ``type`` and ``event`` (the encoded
-envelope), as the outbox relay (07.8) writes it.
+envelope), as the outbox relay (07.8) writes it, and maybe more (headers: ``traceparent``...).
 
 **Per entry** (``handle``): decode (failure: dead letter with the reason, at once); then, in
 ONE transaction, ``INSERT INTO processed_events ... ON CONFLICT DO NOTHING RETURNING`` and,
@@ -46,9 +52,11 @@ dead letter was written): an entry in hand when the process dies stays pending.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,6 +89,21 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class ConsumerHooks:
+    """What a service may add around each entry; the defaults do nothing. Subclass it and
+    override what you need (the capstone makes its trace spans, logs and metrics here)."""
+
+    def handling(self, entry_id: str, fields: Mapping[Any, Any]) -> AbstractContextManager[object]:
+        """The context the entry is handled in, from decoding to its ``XACK``; the handler
+        runs in it too (``asyncio.to_thread`` copies the context). ``fields`` are all the
+        entry's fields (empty for an entry deleted while pending)."""
+        return contextlib.nullcontext()
+
+    def handled(self, entry_id: str, outcome: str) -> None:
+        """Called once the entry is done with: PROCESSED, DUPLICATE, DEAD_LETTERED or
+        SKIPPED."""
+
+
 def _refuse_bad_options(**options: int) -> None:
     """ValueError, naming the option, for any option below 1."""
     raise NotImplementedError("07.7: check that every option is at least 1")
@@ -108,6 +131,7 @@ class StreamConsumer:
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        hooks: ConsumerHooks | None = None,
     ) -> None:
         _refuse_bad_options(
             claim_idle_ms=claim_idle_ms,
@@ -131,6 +155,7 @@ class StreamConsumer:
         self.clock = clock
         self.sleep = sleep
         self.rng = rng or random.Random()
+        self.hooks = hooks or ConsumerHooks()
         self._joined = False  # has consume_once joined the group since the last error?
         self._stopping = asyncio.Event()
 
@@ -152,6 +177,9 @@ class StreamConsumer:
 
         The dead letter and its XACK go together, in one MULTI/EXEC. An exception that is not
         an ``Exception`` (the process dying) leaves the entry pending, unacknowledged.
+
+        All of it runs inside ``hooks.handling(entry_id, fields or {})``; then
+        ``hooks.handled(entry_id, outcome)``.
         """
         raise NotImplementedError("07.7: decode, dedup + effect in one transaction, retries, ack")
 

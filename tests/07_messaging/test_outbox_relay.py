@@ -4,7 +4,8 @@ The promise: every accepted order produces exactly one notification, even if Red
 its data, as long as PostgreSQL keeps its data. These tests use a small consumer of their own
 (``ReferenceConsumer`` in conftest.py: dedup by event id in PostgreSQL), so they check the relay
 alone. Stage 1: the outbox and one pass. Stage 2: lost entries and the promise. Stage 3: two
-relays at once, leases, and the loop.
+relays at once, leases, and the loop. Stage 4: what the shop needs around it: headers and
+hooks, and a stream that is never trimmed past what the group has acknowledged.
 """
 
 from __future__ import annotations
@@ -566,10 +567,212 @@ async def _length_or_zero(redis, stream: str) -> int:
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("batch_size", 0), ("lease_seconds", 0), ("poll_seconds", 0), ("recheck_seconds", -1)],
+    [
+        ("batch_size", 0),
+        ("lease_seconds", 0),
+        ("poll_seconds", 0),
+        ("recheck_seconds", -1),
+        ("max_entries", 0),
+    ],
 )
 def test_a_bad_configuration_is_refused(option, value) -> None:
     with pytest.raises(ValueError, match=option):
         relay_module.OutboxRelay(
             sessions=None, redis=None, stream="s", group="g", **{option: value}
         )
+
+
+# -- stage 4: headers, hooks, and a full stream ------------------------------------------------
+
+
+def test_headers_travel_beside_the_event_and_cannot_replace_its_fields(
+    outbox, streams, redis_space, open_redis
+) -> None:
+    event_id = str(uuid.uuid4())
+    with outbox.begin() as session:
+        relay_module.add_to_outbox(
+            session,
+            event_id=event_id,
+            type="order.placed",
+            body=b"{}",
+            headers={"traceparent": "00-abc-def-01", "request_id": "r-1"},
+        )
+    for name in ("event_id", "type", "event"):
+        with pytest.raises(ValueError, match=name), outbox.begin() as session:
+            relay_module.add_to_outbox(
+                session, event_id=uuid.uuid4(), type="order.placed", body=b"{}", headers={name: "x"}
+            )
+
+    async def main():
+        async with open_redis(redis_space.url) as redis:
+            await make_relay(outbox, redis, streams("orders")).relay_once()
+            return await redis.xrange(streams("orders"))
+
+    [(_, fields)] = run(main)
+    assert fields == {
+        b"event_id": event_id.encode(),
+        b"type": b"order.placed",
+        b"event": b"{}",
+        b"traceparent": b"00-abc-def-01",
+        b"request_id": b"r-1",
+    }, "the stored headers are more fields of the entry"
+
+
+class Recorder(relay_module.RelayHooks):
+    """Hooks that add a field to every entry and remember what they saw."""
+
+    def __init__(self) -> None:
+        self.before: list[tuple[str, str | None]] = []
+        self.published_ids: list[tuple[str, str]] = []
+        self.reports: list = []
+
+    def before_publish(self, message):
+        self.before.append((message.event_id, message.stream_id))
+        return {"traceparent": f"span-of-{message.event_id}", "event_id": "forged"}
+
+    def published(self, message, entry_id):
+        self.published_ids.append((message.event_id, entry_id))
+
+    def passed(self, report):
+        self.reports.append(report)
+
+
+def test_hooks_see_each_publication_and_each_pass(outbox, streams, redis_space, open_redis):
+    ids = []
+    for _ in range(2):
+        event_id = str(uuid.uuid4())
+        with outbox.begin() as session:
+            relay_module.add_to_outbox(
+                session,
+                event_id=event_id,
+                type="order.placed",
+                body=b"{}",
+                headers={"traceparent": "from-the-request"},
+            )
+        ids.append(event_id)
+    hooks = Recorder()
+    stream = streams("orders")
+
+    async def main():
+        async with open_redis(redis_space.url) as redis:
+            relay = make_relay(outbox, redis, stream, hooks=hooks)
+            first = await relay.relay_once()
+            entries = await redis.xrange(stream)
+            await redis.xdel(stream, entries[1][0])  # lost: published again
+            second = await relay.relay_once()
+            return first, second, entries, await redis.xrange(stream)
+
+    first, second, entries, after = run(main)
+    assert [f[b"traceparent"] for _, f in entries] == [f"span-of-{i}".encode() for i in ids], (
+        "before_publish's fields go into the entry, over the row's own headers"
+    )
+    assert [f[b"event_id"] for _, f in entries] == [i.encode() for i in ids], (
+        "a hook cannot replace the entry's own fields"
+    )
+    first_entries = [entry_id.decode() for entry_id, _ in entries]
+    republished = after[-1][0].decode()
+    assert hooks.published_ids == [*zip(ids, first_entries, strict=True), (ids[1], republished)], (
+        "published() gets each event with the entry id XADD answered, the republished one too"
+    )
+    assert hooks.before[2] == (ids[1], first_entries[1]), (
+        "a republished message still has the entry id it had: the hook can tell it apart"
+    )
+    assert hooks.reports == [first, second], "passed() gets every pass's report"
+
+
+async def _consume(redis, stream: str, count: int) -> int:
+    """What the notifier does: read with the group, then acknowledge."""
+    reply = await redis.xreadgroup(GROUP, "c1", {stream: ">"}, count=count)
+    ids = [entry_id for _, entries in reply or [] for entry_id, _ in entries]
+    if ids:
+        await redis.xack(stream, GROUP, *ids)
+    return len(ids)
+
+
+def test_a_full_stream_holds_rows_back_and_is_trimmed_only_of_acknowledged_entries(
+    outbox, streams, redis_space, open_redis
+) -> None:
+    ids = place_orders(outbox, 5)
+    stream = streams("orders")
+
+    async def main():
+        async with open_redis(redis_space.url) as redis:
+            relay = make_relay(outbox, redis, stream, max_entries=3, batch_size=2)
+            passes = [await relay.relay_once() for _ in range(2)]
+            full = (await redis.xlen(stream), relay.paused)
+            assert await _consume(redis, stream, 2) == 2  # the notifier catches up a little
+            for _ in range(4):
+                await relay.relay_once()
+            after = (await redis.xlen(stream), relay.paused)
+            assert await _consume(redis, stream, 10) == 3
+            for _ in range(4):
+                await relay.relay_once()
+            return passes, full, after, await redis.xlen(stream)
+
+    passes, full, after, left = run(main)
+    assert [(p.published, p.held, p.stream_length) for p in passes] == [(2, 0, 0), (1, 1, 2)], (
+        f"the stream takes no more than max_entries, and the rest waits in the outbox: {passes}"
+    )
+    assert full == (3, True), "full: the relay is paused, nothing was trimmed or dropped"
+    assert after == (3, False), (
+        "the two acknowledged entries were trimmed, and the last two rows published in the room"
+    )
+    assert left == 0, "once every row is finished, the relay trims every entry"
+    rows = outbox_rows(outbox)
+    assert [row["event_id"] for row in rows] == ids
+    assert all(row["sent_at"] is not None for row in rows), "every event got through, once"
+
+
+def test_a_paused_relay_checks_its_rows_in_flight_first(
+    outbox, streams, redis_space, open_redis
+) -> None:
+    """Unpublished rows come first, so a full batch of them would starve the rows in flight:
+    their acknowledgements, the only way out of a full stream, would never be seen."""
+    place_orders(outbox, 6)
+    stream = streams("orders")
+
+    async def main():
+        async with open_redis(redis_space.url) as redis:
+            relay = make_relay(outbox, redis, stream, max_entries=2, batch_size=2)
+            await relay.relay_once()  # two published: the stream is full
+            held = await relay.relay_once()  # two more claimed, held back
+            assert await _consume(redis, stream, 10) == 2
+            unblocked = await relay.relay_once()
+            return held, unblocked, await redis.xlen(stream)
+
+    held, unblocked, length = run(main)
+    assert held.held == 2, held
+    assert unblocked.confirmed == 2, (
+        f"{unblocked}: while paused, claim the rows in flight first (ORDER BY stream_id IS NULL)"
+    )
+    assert length == 0, "their entries were trimmed: room again"
+
+
+def test_an_acknowledged_entry_is_kept_until_its_row_is_finished(
+    outbox, streams, redis_space, open_redis
+) -> None:
+    """The group may acknowledge an entry long before a pass checks its row (one batch at a
+    time, rows committed out of id order, a republished row's new entry). Trimming below the
+    group's progress alone would remove such an entry: its row would then look lost and go
+    out again, a storm of duplicates under load. Keep every entry from the smallest one of
+    an unfinished row."""
+    place_orders(outbox, 2)
+    stream = streams("orders")
+    clock = Clock()
+
+    async def main():
+        async with open_redis(redis_space.url) as redis:
+            relay = make_relay(outbox, redis, stream, clock=clock, batch_size=1)
+            await relay.relay_once()
+            await relay.relay_once()  # both published; the relay checks one row per pass
+            assert await _consume(redis, stream, 10) == 2
+            clock.advance(1)
+            passes = [await relay.relay_once() for _ in range(3)]
+            return passes, await redis.xlen(stream)
+
+    passes, length = run(main)
+    assert sum(p.republished for p in passes) == 0, (
+        f"{passes}: keep every entry from the smallest one of an unfinished row"
+    )
+    assert sum(p.confirmed for p in passes) == 2
+    assert length == 0

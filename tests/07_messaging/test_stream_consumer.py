@@ -8,6 +8,8 @@ too many deliveries. Stage 3 (``run``): several instances, Redis losing its data
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import random
 import uuid
 from datetime import UTC, datetime
@@ -506,6 +508,67 @@ def test_an_entry_delivered_too_often_is_dead_lettered_unprocessed(
     assert called == [], "an entry that has killed its consumers again and again is not tried again"
     assert [letter["entry_id"] for letter in letters] == [entry_id]
     assert "delivered 10 times" in letters[0]["reason"], letters[0]
+
+
+TRACE = contextvars.ContextVar("trace", default=None)
+
+
+class Tracer(consumer_module.ConsumerHooks):
+    """Hooks as a service writes them: a context per entry (here a context variable standing
+    for a trace span), and the outcomes."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[tuple[str, str]] = []
+
+    @contextlib.contextmanager
+    def handling(self, entry_id, fields):
+        token = TRACE.set((entry_id, _text(fields.get(b"traceparent", b"none"))))
+        try:
+            yield
+        finally:
+            TRACE.reset(token)
+
+    def handled(self, entry_id, outcome):
+        assert TRACE.get() is None, "handled() comes after the entry's context was left"
+        self.outcomes.append((entry_id, outcome))
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def test_hooks_wrap_each_entry_and_hear_its_outcome(make, tables, streams, redis_space, open_redis):
+    seen_by_handler: list[tuple[str, str] | None] = []
+
+    def handler(session, event) -> None:
+        seen_by_handler.append(TRACE.get())
+        notify(session, event)
+
+    hooks = Tracer()
+    event_id = new_id()
+
+    async def main():
+        async with open_redis(redis_space.url) as redis:
+            consumer = make(redis, handler=handler, hooks=hooks)
+            await consumer.ensure_group()
+            stream = streams("orders")
+            fields = {"event_id": event_id, "type": "order.placed", "event": event_bytes(event_id)}
+            first = (await redis.xadd(stream, {**fields, "traceparent": "00-trace-1"})).decode()
+            again = (await redis.xadd(stream, fields)).decode()
+            poison = await publish(redis, stream, new_id(), raw=b"not json")
+            await consumer.consume_once()
+            return first, again, poison
+
+    first, again, poison = run(main)
+    assert seen_by_handler == [(first, "00-trace-1")], (
+        "the handler runs inside the context handling() made for its entry, with every field "
+        "of the entry (asyncio.to_thread copies the context)"
+    )
+    assert hooks.outcomes == [
+        (first, consumer_module.PROCESSED),
+        (again, consumer_module.DUPLICATE),
+        (poison, consumer_module.DEAD_LETTERED),
+    ], "handled() hears every entry's outcome, duplicates and dead letters too"
 
 
 @pytest.mark.parametrize("option", ["batch_size", "block_ms", "claim_idle_ms", "max_deliveries"])

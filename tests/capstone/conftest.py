@@ -16,6 +16,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,8 +168,12 @@ def _drop_orphans(admin_url: str) -> None:
                 )
 
 
-@pytest.fixture(scope="session")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+@contextmanager
+def running_shop(
+    folder: Path, *, replicas: dict[str, int] | None = None, env: dict[str, str] | None = None
+) -> Iterator[Shop]:
+    """A shop of its own in ``folder`` (its log and spans), with ``replicas`` instances and
+    ``env`` settings on top of the test settings; everything is dropped at the end."""
     from capstone.pieces import mine
     from capstone.runner import Capstone, Config, Ports
 
@@ -176,7 +181,6 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     redis_url = require_service("redis")
     _drop_orphans(postgres_url)
     prefix = f"shoptest_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    folder = tmp_path_factory.mktemp("capstone")
     log_path = folder / "services.log"
     trace_path = folder / "spans.jsonl"
     config = Config(
@@ -188,6 +192,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         redis_url=redis_url,
         # the reference pieces, unless CAPSTONE_MINE names some (the `up --mine` path)
         mine=tuple(sorted(mine())),
+        replicas=replicas or {},
         env={
             "RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT),
             "LOGIN_PER_CLIENT_PER_MINUTE": GENEROUS,
@@ -197,6 +202,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
             "IDEMPOTENCY_WAIT_SECONDS": "4",
             "OUTBOX_POLL_SECONDS": "0.2",
             "TRACE_FILE": str(trace_path),
+            **(env or {}),
         },
     )
     log = log_path.open("w")
@@ -218,3 +224,15 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         system.drop_databases()
         system.clear_redis()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def start_shop() -> Callable[..., AbstractContextManager[Shop]]:
+    """``with start_shop(folder, replicas=..., env=...) as shop:`` a private shop."""
+    return running_shop
+
+
+@pytest.fixture(scope="session")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    with running_shop(tmp_path_factory.mktemp("capstone")) as running:
+        yield running

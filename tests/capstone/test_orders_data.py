@@ -149,8 +149,9 @@ def test_no_notification_is_lost_when_redis_loses_the_stream(shop, poll):
         def published():
             with psycopg.connect(shop.database_url("orders")) as conn:
                 (count,) = conn.execute(
-                    "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"
-                    " AND payload -> 'payload' ->> 'order_id' = ANY(%s)",
+                    "SELECT count(*) FROM outbox WHERE stream_id IS NOT NULL"
+                    " AND convert_from(body, 'UTF8')::jsonb -> 'payload' ->> 'order_id'"
+                    " = ANY(%s)",
                     (ids,),
                 ).fetchone()
             return count == len(ids)

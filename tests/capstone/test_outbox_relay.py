@@ -1,6 +1,7 @@
-"""The outbox relay against real PostgreSQL and Redis, in this process, on a database and a
-stream of its own: it never trims entries the group has not acknowledged, it stops publishing
-when the stream is full, and it publishes again what vanished unacknowledged."""
+"""The orders service's glue around lesson 07's relay (07.8), against real PostgreSQL and Redis,
+in this process, on a freshly migrated database and a stream of its own: the event is lesson
+02's envelope with the request id beside it, and the metrics follow the relay. The relay itself
+(acknowledgements, republishing, leases, back-pressure, trimming) is tested in lesson 07."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -50,182 +50,93 @@ def outbox() -> Iterator[tuple[str, str, str]]:
             )
 
 
-def _add_events(db, count):
-    from capstone.common.events import ORDER_PLACED, Event
-    from capstone.orders.outbox import add_event
+def _settings(database_url, redis_url, stream, **options):
+    from capstone.common.secrets import new_secret
+    from capstone.orders.settings import OrdersSettings
 
-    def add(session):
-        for _ in range(count):
-            payload = {"order_id": str(uuid.uuid4()), "user_id": "u", "items": []}
-            add_event(session, Event(type=ORDER_PLACED, payload=payload))
-
-    return db.run(add)
-
-
-def _counts(db):
-    from sqlalchemy import func, select
-
-    from capstone.orders.models import OutboxMessage as Row
-
-    def count(session):
-        def n(*where):
-            return session.scalar(select(func.count()).select_from(Row).where(*where))
-
-        return {
-            "unsent": n(Row.sent_at.is_(None)),
-            "waiting": n(Row.sent_at.is_not(None), Row.acked_at.is_(None)),
-            "acknowledged": n(Row.acked_at.is_not(None)),
-        }
-
-    return db.run(count)
-
-
-async def _consume(redis, stream, count):
-    """What the notifier does: read with the group, then acknowledge."""
-    reply = await redis.xreadgroup(GROUP, "c1", {stream: ">"}, count=count)
-    ids = [entry_id for _, entries in reply for entry_id, _ in entries]
-    if ids:
-        await redis.xack(stream, GROUP, *ids)
-    return len(ids)
-
-
-def _relay(db, redis, stream, max_entries):
-    from capstone.orders.outbox import OutboxRelay
-
-    return OutboxRelay(
-        db, redis, stream, 0.05, group=GROUP, max_entries=max_entries, check_after_seconds=0
+    return OrdersSettings(
+        database_url=database_url,
+        redis_url=redis_url,
+        events_stream=stream,
+        internal_token=new_secret(),
+        outbox_check_after_seconds=0,
+        **options,
     )
 
 
-def test_a_full_stream_pauses_publishing_and_never_drops_unread_entries(outbox):
-    import redis.asyncio as aioredis
+def _metric(name):
     from prometheus_client import REGISTRY
 
-    from capstone.common.db import Database
+    return REGISTRY.get_sample_value(name) or 0.0
 
+
+def test_an_order_event_goes_out_as_lesson_twos_envelope_with_its_request_id(outbox):
+    import redis.asyncio as aioredis
+    from structlog.contextvars import bound_contextvars
+
+    from capstone.common.db import Database
+    from capstone.orders.outbox import add_event, build_relay
+    from capstone.pieces import piece
+
+    envelope = piece("events")
     database_url, redis_url, stream = outbox
+    payload = {"order_id": str(uuid.uuid4()), "user_id": "u", "items": []}
 
     async def scenario():
-        db, redis = (
-            Database(database_url, pool_size=2, max_overflow=0),
-            aioredis.from_url(redis_url),
-        )
+        db = Database(database_url, pool_size=2, max_overflow=0)
+        redis = aioredis.from_url(redis_url)
         try:
-            await redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
-            relay = _relay(db, redis, stream, max_entries=5)
-            await _add_events(db, 8)
-            while await relay.relay_once():
-                pass
-            assert await redis.xlen(stream) == 5, "the stream holds no more than its cap"
-            assert relay.paused, "the relay refuses to publish rather than trim unread entries"
-            assert REGISTRY.get_sample_value("outbox_publishing_paused") == 1
-            assert await _counts(db) == {"unsent": 3, "waiting": 5, "acknowledged": 0}
-
-            assert await _consume(redis, stream, 3) == 3  # the notifier catches up a little
-            await relay.check()
-            assert await _counts(db) == {"unsent": 3, "waiting": 2, "acknowledged": 3}
-            assert not relay.paused, "the acknowledged entries were trimmed: room again"
-            while await relay.relay_once():
-                pass
-            assert await _counts(db) == {"unsent": 0, "waiting": 5, "acknowledged": 3}
-            assert await redis.xlen(stream) == 5, "full again, with unread entries only"
-
-            assert await _consume(redis, stream, 100) == 5, "every event was read, none dropped"
-            await relay.check()
-            assert await _counts(db) == {"unsent": 0, "waiting": 0, "acknowledged": 8}
-            assert not relay.paused, "caught up: publishing again"
-            assert REGISTRY.get_sample_value("outbox_publishing_paused") == 0
+            with bound_contextvars(request_id="req-1"):
+                await db.run(lambda session: add_event(session, "order.placed", payload))
+            relayed = _metric("outbox_relayed_total")
+            relay = build_relay(db, redis, _settings(database_url, redis_url, stream))
+            report = await relay.relay_once()
+            assert _metric("outbox_relayed_total") == relayed + 1
+            return report, await redis.xrange(stream)
         finally:
             await redis.aclose()
             db.close()
 
-    asyncio.run(scenario())
+    report, entries = asyncio.run(scenario())
+    assert report.published == 1
+    [(_, fields)] = entries
+    event = envelope.decode(fields[b"event"])
+    assert (event.type, event.payload) == ("order.placed", payload)
+    assert fields[b"event_id"] == str(event.event_id).encode()
+    assert fields[b"request_id"] == b"req-1", "the request id travels beside the envelope"
 
 
-def test_entries_that_vanish_unacknowledged_are_published_again(outbox):
+def test_the_paused_gauge_follows_a_full_stream(outbox):
     import redis.asyncio as aioredis
 
     from capstone.common.db import Database
-    from capstone.common.events import Event
+    from capstone.orders.outbox import add_event, build_relay
 
     database_url, redis_url, stream = outbox
 
-    async def scenario():
-        db, redis = (
-            Database(database_url, pool_size=2, max_overflow=0),
-            aioredis.from_url(redis_url),
-        )
-        try:
-            await redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
-            relay = _relay(db, redis, stream, max_entries=100)
-            await _add_events(db, 3)
-            assert await relay.relay_once() == 3
-            first = {Event.from_fields(f).event_id for _, f in await redis.xrange(stream)}
-            assert await _consume(redis, stream, 1) == 1
-            await relay.check()
-            assert await _counts(db) == {"unsent": 0, "waiting": 2, "acknowledged": 1}
-
-            await redis.delete(stream)  # Redis restarted without persistence: stream and group
-            await relay.check()
-            again = {Event.from_fields(f).event_id for _, f in await redis.xrange(stream)}
-            assert len(again) == 2, "the two unacknowledged events are in the stream again"
-            assert again < first, "as the same events (same ids), so duplicates are harmless"
-
-            await redis.xgroup_create(stream, GROUP, id="0")  # the notifier joins again
-            assert await _consume(redis, stream, 100) == 2
-            await relay.check()
-            assert await _counts(db) == {"unsent": 0, "waiting": 0, "acknowledged": 3}
-        finally:
-            await redis.aclose()
-            db.close()
-
-    asyncio.run(scenario())
-
-
-def test_entries_published_out_of_row_order_are_not_trimmed_before_they_are_settled(outbox):
-    """Orders commit out of id order under load, and a republished row gets a new entry: the
-    oldest unacknowledged *row* then does not have the smallest entry. Trimming must keep every
-    entry from the smallest unsettled one, or an acknowledged entry is trimmed before its row
-    is settled, looks vanished, and is published again (a storm of duplicates under load)."""
-    import redis.asyncio as aioredis
-    from prometheus_client import REGISTRY
-
-    from capstone.common.db import Database
-    from capstone.common.events import ORDER_PLACED, Event
-    from capstone.orders.outbox import add_event
-
-    database_url, redis_url, stream = outbox
-
-    async def scenario():
-        db, redis = (
-            Database(database_url, pool_size=2, max_overflow=0),
-            aioredis.from_url(redis_url),
-        )
-        late = db.sessions()
-        try:
-            await redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
-            relay = _relay(db, redis, stream, max_entries=100)
-            relay.check_after = timedelta(hours=1)  # nothing is old enough to settle yet
+    def add_three(session):
+        for _ in range(3):
             payload = {"order_id": str(uuid.uuid4()), "user_id": "u", "items": []}
-            add_event(late, Event(type=ORDER_PLACED, payload=payload))
-            late.flush()  # the lower id, but its transaction commits last
-            await _add_events(db, 1)
-            assert await relay.relay_once() == 1  # the higher id is published first
-            late.commit()
-            assert await relay.relay_once() == 1
-            assert await _consume(redis, stream, 100) == 2  # both read and acknowledged
-            republished = REGISTRY.get_sample_value("outbox_republished_total") or 0.0
+            add_event(session, "order.placed", payload)
 
-            await relay.check()  # trims, but settles nothing: both rows are too young
-            relay.check_after = timedelta(0)
-            await relay.check()
-            assert await _counts(db) == {"unsent": 0, "waiting": 0, "acknowledged": 2}
-            assert REGISTRY.get_sample_value("outbox_republished_total") == republished, (
-                "an acknowledged entry was trimmed before its row was settled, then republished"
-            )
+    async def scenario():
+        db = Database(database_url, pool_size=2, max_overflow=0)
+        redis = aioredis.from_url(redis_url)
+        try:
+            await db.run(add_three)
+            settings = _settings(database_url, redis_url, stream, stream_max_entries=2)
+            relay = build_relay(db, redis, settings)
+            await relay.relay_once()
+            full = (_metric("outbox_publishing_paused"), _metric("outbox_stream_entries"))
+            reply = await redis.xreadgroup(GROUP, "c1", {stream: ">"})
+            await redis.xack(stream, GROUP, *[entry_id for entry_id, _ in reply[0][1]])
+            for _ in range(3):
+                await relay.relay_once()
+            return full, _metric("outbox_publishing_paused"), await redis.xlen(stream)
         finally:
-            late.close()
             await redis.aclose()
             db.close()
 
-    asyncio.run(scenario())
+    full, paused_after, length = asyncio.run(scenario())
+    assert full == (1, 0), "paused, measured on an empty stream before publishing two of three"
+    assert (paused_after, length) == (0, 1), "acknowledged entries trimmed, the third published"

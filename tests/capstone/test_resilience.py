@@ -94,23 +94,26 @@ def _delivered(redis, stream, entry_id):
 
 
 def test_duplicate_delivery_writes_one_notification(shop, poll):
-    from capstone.common.events import ORDER_PLACED, Event
+    from capstone.contracts.events import ORDER_PLACED
+    from capstone.pieces import piece
 
+    envelope = piece("events")
     user = shop.user()
     redis = shop.redis()
     stream = shop.system.config.events_stream
-    event = Event(
-        type=ORDER_PLACED,
-        payload={
+    event = envelope.new_event(
+        ORDER_PLACED,
+        {
             "order_id": str(uuid.uuid4()),
             "user_id": _me(shop, user),
             "items": [{"product_id": 1, "quantity": 1}],
         },
     )
+    fields = {"event_id": str(event.event_id), "type": event.type, "event": envelope.encode(event)}
     poison = {"type": ORDER_PLACED, "event": '{"type": "order.placed", "payload": {}}'}
-    redis.xadd(stream, poison)  # can never be stored: dropped and acknowledged, not retried
-    first = redis.xadd(stream, event.to_fields())
-    second = redis.xadd(stream, event.to_fields())
+    redis.xadd(stream, poison)  # can never be stored: dead-lettered and acknowledged, not retried
+    first = redis.xadd(stream, fields)
+    second = redis.xadd(stream, fields)
     assert first != second, "two stream entries carry the same event"
     poll(lambda: _delivered(redis, stream, second), what="all three entries to be consumed")
     notes = [n for n in shop.notifications(user) if n["order_id"] == event.payload["order_id"]]

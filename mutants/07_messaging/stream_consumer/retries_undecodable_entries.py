@@ -19,6 +19,11 @@ Several instances share one group (each with its own ``consumer`` name); a dead 
 entries are taken over with ``XAUTOCLAIM``; an instance that restarts under the same name
 first finishes its own pending entries. If Redis loses its data, the consumer recreates its
 group and carries on: the outbox relay (07.8) publishes again whatever was lost.
+
+A :class:`ConsumerHooks` object lets a service wrap each entry (``handling``: a context from
+decoding to the acknowledgement, which the handler's transaction sees too, say a trace span
+continued from the entry's ``traceparent`` field) and learn each outcome (``handled``: metrics,
+log lines).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +68,21 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class ConsumerHooks:
+    """What a service may add around each entry; the defaults do nothing. Subclass it and
+    override what you need (the capstone makes its trace spans, logs and metrics here)."""
+
+    def handling(self, entry_id: str, fields: Mapping[Any, Any]) -> AbstractContextManager[object]:
+        """The context the entry is handled in, from decoding to its ``XACK``; the handler
+        runs in it too (``asyncio.to_thread`` copies the context). ``fields`` are all the
+        entry's fields (empty for an entry deleted while pending)."""
+        return contextlib.nullcontext()
+
+    def handled(self, entry_id: str, outcome: str) -> None:
+        """Called once the entry is done with: PROCESSED, DUPLICATE, DEAD_LETTERED or
+        SKIPPED."""
+
+
 class StreamConsumer:
     """One member of a consumer group; see the module docstring for what it promises."""
 
@@ -84,6 +105,7 @@ class StreamConsumer:
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        hooks: ConsumerHooks | None = None,
     ) -> None:
         for name, value in (
             ("claim_idle_ms", claim_idle_ms),
@@ -109,6 +131,7 @@ class StreamConsumer:
         self.clock = clock
         self.sleep = sleep
         self.rng = rng or random.Random()
+        self.hooks = hooks or ConsumerHooks()
         self._joined = False
         self._stopping = asyncio.Event()
 
@@ -129,6 +152,12 @@ class StreamConsumer:
         """Processes one entry and acknowledges it; returns PROCESSED, DUPLICATE,
         DEAD_LETTERED or SKIPPED (an entry deleted from the stream while pending)."""
         entry_id = _text(entry_id)
+        with self.hooks.handling(entry_id, fields or {}):
+            outcome = await self._handle(entry_id, fields)
+        self.hooks.handled(entry_id, outcome)
+        return outcome
+
+    async def _handle(self, entry_id: str, fields: Mapping[Any, Any] | None) -> str:
         if not fields:
             await self.redis.xack(self.stream, self.group, entry_id)
             return SKIPPED
@@ -262,6 +291,7 @@ class StreamConsumer:
                 raw = _field(fields, "event") or b""
                 reason = f"delivered {deliveries} times without an acknowledgement"
                 await self._dead_letter(_text(entry_id), raw, reason)
+                self.hooks.handled(_text(entry_id), DEAD_LETTERED)
             else:
                 await self.handle(entry_id, fields)
         return len(entries)
