@@ -22,10 +22,11 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Literal
 
-from journey.targets import Target, describe_import_error, lesson_package
+from journey.targets import Target, describe_import_error, lesson_package, source_path
 
 MINE_ENV = "CAPSTONE_MINE"
 Whose = Literal["yours", "reference"]
@@ -33,22 +34,29 @@ Whose = Literal["yours", "reference"]
 
 @dataclass(frozen=True)
 class Piece:
-    """A lesson's last exercise, used by the shop: where it lives and what uses it."""
+    """A lesson's last exercise, used by the shop or its checks: where it lives, what uses it."""
 
     exercise: str  # "08.9"
     lesson: str  # the lesson's folder, "08_security"
     module: str  # the exercise's module in that folder, "gateway_limits"
-    used_by: str  # the capstone file that calls it
+    used_by: str  # the capstone file that calls it (or the capstone test that runs it)
+
+    @property
+    def in_the_shop(self) -> bool:
+        """Whether the running shop imports it (else the capstone's tests and CI use it)."""
+        return self.used_by.startswith("capstone/")
 
 
-# The pieces the shop runs on, in lesson order. A test checks each against lesson.toml (the
-# exercise id, its lesson and module), so a renumbered lesson cannot leave a stale entry here.
+# The pieces the shop runs on, or is checked by, in lesson order. A test checks each against
+# lesson.toml (the exercise id, its lesson and module), so a renumbered lesson cannot leave a
+# stale entry here.
 PIECES: dict[str, Piece] = {
     p.module: p
     for p in (
         Piece("01.9", "01_fundamentals", "service_settings", "capstone/common/service.py"),
         # the event envelope: orders encode it into the outbox, the notifier decodes it
         Piece("02.9", "02_data_io", "events", "capstone/orders/outbox.py"),
+        Piece("03.8", "03_apis", "gateway_contract", "capstone/common/problems.py"),
         # lesson 06's piece is discovery; it runs on 06.3's registry and 06.1's balancer
         Piece("06.1", "06_services", "balancing", "capstone/common/discovery.py"),
         Piece("06.3", "06_services", "registry", "capstone/common/discovery.py"),
@@ -56,6 +64,10 @@ PIECES: dict[str, Piece] = {
         Piece("07.7", "07_messaging", "stream_consumer", "capstone/notifier/consumer.py"),
         Piece("07.8", "07_messaging", "outbox_relay", "capstone/orders/outbox.py"),
         Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),
+        # checks the shop's deployment files rather than running in it
+        Piece("10.8", "10_containers", "deploy_check", "tests/capstone/test_deploy_files.py"),
+        # runs as CI's contract tests against the gateway
+        Piece("11.8", "11_testing", "shop_contract_test", "tests/capstone/test_contract.py"),
         # lesson 12's piece is the resilient client; it retries by 12.8's policy
         Piece("12.8", "12_resilience", "retry_policy", "capstone/orders/inventory_client.py"),
         Piece("12.9", "12_resilience", "resilient_client", "capstone/orders/inventory_client.py"),
@@ -101,6 +113,20 @@ def piece(name: str) -> ModuleType:
             f"capstone piece {found.exercise} ({found.module}): {where} version cannot be"
             f" imported: {describe_import_error(error)}"
         ) from error
+
+
+def piece_file(name: str) -> Path:
+    """The file of the piece ``name``, whoever's runs, without importing it: a piece that is a
+    test file (lesson 11's contract tests) is handed to pytest rather than imported."""
+    found = _find(name)
+    return source_path(found.lesson, found.module, target_of(name))
+
+
+def lesson_module(name: str, module: str) -> ModuleType:
+    """Another module of the piece ``name``'s lesson, from the same side as the piece: the
+    lesson's earlier exercises that the piece builds on, as the piece itself sees them."""
+    package = piece(name).__package__
+    return importlib.import_module(f"{package}.{module}")
 
 
 def which() -> list[tuple[Piece, Whose]]:

@@ -42,6 +42,9 @@ class InternalTokenMiddleware:
             await self.app(scope, receive, send)
             return
         reply = problem_response(
-            401, "Unauthorized", f"internal service: {INTERNAL_TOKEN_HEADER} is missing or wrong"
+            401,
+            "Unauthorized",
+            f"internal service: {INTERNAL_TOKEN_HEADER} is missing or wrong",
+            instance=scope["path"],
         )
         await reply(scope, receive, send)

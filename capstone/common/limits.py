@@ -52,7 +52,9 @@ class RequestLimitsMiddleware:
                 else (413, f"the body is larger than {self.max_body_bytes} bytes")
             )
             title = "Bad Request" if status == 400 else "Content Too Large"
-            await problem_response(status, title, detail)(scope, receive, send)
+            await problem_response(status, title, detail, instance=scope["path"])(
+                scope, receive, send
+            )
             return
         await self.app(scope, self._limited(receive), send)
 

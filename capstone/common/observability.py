@@ -66,7 +66,7 @@ class RequestContextMiddleware:
             log.exception("unhandled error", error=repr(error))
             if answered:
                 raise  # too late for a clean answer: the server closes the connection
-            await crash_response()(scope, receive, send_with_id)
+            await crash_response(scope["path"])(scope, receive, send_with_id)
         finally:
             self._record(scope, status, time.perf_counter() - started)
 

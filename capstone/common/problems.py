@@ -1,46 +1,59 @@
 """Errors as RFC 9457 problem details, ``application/problem+json`` (lesson 03: APIs).
 
-Raise :class:`Problem` anywhere in a handler; FastAPI's own errors (HTTPException, validation)
-are turned into the same shape, so a client parses one kind of error everywhere. A dependency
-that is down (Redis, PostgreSQL) is a 503 with a jittered ``Retry-After``, never a 500: clients
-that all failed at once should not all come back in the same second.
+The format is lesson 03's capstone piece (exercise 03.8, ``gateway_contract``, through
+capstone.pieces): its ``Problem`` document, its ``problem_response``, and its handlers, which
+turn FastAPI's own errors (HTTPException, validation: 422 with ``errors``, or 400 for a body
+that is not JSON) and every ``ProblemError`` into the same shape, with the request's path as
+``instance``. So a client parses one kind of error everywhere, from every service.
 
-The OpenAPI document says so too: :func:`error_responses` is the ``responses=`` of a route, every
-error as ``application/problem+json`` with the :class:`ProblemDetails` schema.
+What this module adds is the shop's glue around the piece:
+
+- :class:`Problem`, the error the shop's code raises: a ``ProblemError`` with headers.
+- A dependency that is down (Redis, PostgreSQL) is a 503 with a jittered ``Retry-After``, never
+  a 500: clients that all failed at once should not all come back in the same second.
+- :func:`crash_response`, the 500 that RequestContextMiddleware answers for an unhandled error,
+  so that it carries the request's ``X-Request-ID``.
+- The OpenAPI document says so too: :func:`error_responses` is the ``responses=`` of a route,
+  every error as ``application/problem+json`` with the piece's ``Problem`` schema.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 import redis.exceptions
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from capstone.common.logging import get_logger
+from capstone.pieces import piece
 
-PROBLEM_JSON = "application/problem+json"
-PROBLEM_SCHEMA = "ProblemDetails"
+contract = piece("gateway_contract")
+PROBLEM_JSON: str = contract.PROBLEM_JSON
+PROBLEM_SCHEMA: str = contract.Problem.__name__  # its name among the OpenAPI components
 RETRY_AFTER_SECONDS = (1, 5)  # a dependency that is down: come back in 1 to 5 seconds
 log = get_logger("capstone.problems")
+# the piece's error class, known only once the piece is imported (yours or the reference)
+ProblemError: Any = contract.ProblemError
 
 
-class ProblemDetails(BaseModel):
-    """The body of every error (RFC 9457); validation errors add ``errors``."""
+class Problem(ProblemError):
+    """An error the client should see: HTTP status, a short title, a specific detail, and the
+    headers that tell the client what to do next (``Retry-After``, ``WWW-Authenticate``)."""
 
-    model_config = ConfigDict(extra="allow")
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-    errors: list[dict[str, Any]] | None = None
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status, title, detail or None, headers=headers)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -53,16 +66,19 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def document_problems(app: FastAPI) -> None:
-    """Adds the :class:`ProblemDetails` schema to the app's OpenAPI components."""
+    """Adds the piece's ``Problem`` schema (and the schemas it uses) to the app's OpenAPI
+    components, where :func:`error_responses` points."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components[PROBLEM_SCHEMA] = ProblemDetails.model_json_schema(
+            problem = contract.Problem.model_json_schema(
                 ref_template="#/components/schemas/{model}"
             )
+            components.update(problem.pop("$defs", {}))
+            components[PROBLEM_SCHEMA] = problem
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -83,31 +99,11 @@ def unavailable(what: str) -> Problem:
     )
 
 
-class Problem(Exception):
-    """An error the client should see: HTTP status, a short title, a specific detail."""
-
-    def __init__(
-        self,
-        status: int,
-        title: str,
-        detail: str = "",
-        *,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> None:
-        super().__init__(f"{status} {title}: {detail}")
-        self.status = status
-        self.title = title
-        self.detail = detail
-        self.headers = headers or {}
-        self.extra = extra
-
-
-def problem_body(status: int, title: str, detail: str = "", **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    body.update(extra)
+def problem_body(status: int, title: str, detail: str = "") -> dict[str, Any]:
+    """A problem document as a dict, for an answer stored before it is sent (orders keeps the
+    answer to an idempotent request, to send it again)."""
+    problem = contract.Problem(title=title, status=status, detail=detail or None)
+    body: dict[str, Any] = problem.model_dump(mode="json", exclude_none=True)
     return body
 
 
@@ -116,52 +112,37 @@ def problem_response(
     title: str,
     detail: str = "",
     headers: dict[str, str] | None = None,
-    **extra: Any,
+    *,
+    instance: str | None = None,
 ) -> JSONResponse:
-    return JSONResponse(
-        problem_body(status, title, detail, **extra),
-        status_code=status,
-        headers=headers,
-        media_type=PROBLEM_JSON,
-    )
+    """A problem answered outside a route (by a middleware): the piece's ``problem_response``."""
+    problem = contract.Problem(title=title, status=status, detail=detail or None, instance=instance)
+    response: JSONResponse = contract.problem_response(problem, headers)
+    return response
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    async def on_problem(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, Problem)
-        return problem_response(exc.status, exc.title, exc.detail, exc.headers, **exc.extra)
+    """The piece's handlers, and a 503 for a dependency that is down."""
+    contract.install_problem_handlers(app)
 
-    async def on_http(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        title = _reason(exc.status_code)
-        detail = exc.detail if isinstance(exc.detail, str) else ""
-        return problem_response(exc.status_code, title, detail, dict(exc.headers or {}))
+    async def on_redis_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("redis unavailable", error=repr(exc))
+        return on_unavailable(request, "redis")
 
-    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
+    async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable", error=repr(exc))
+        return on_unavailable(request, "the database")
+
+    def on_unavailable(request: Request, what: str) -> JSONResponse:
+        problem = unavailable(what)
         return problem_response(
-            422, "Validation failed", "the request does not match the schema", errors=errors
+            problem.status,
+            problem.title,
+            problem.detail,
+            problem.headers,
+            instance=request.url.path,
         )
 
-    async def on_redis_down(_: Request, exc: Exception) -> JSONResponse:
-        log.warning("redis unavailable", error=repr(exc))
-        return on_unavailable("redis")
-
-    async def on_database_down(_: Request, exc: Exception) -> JSONResponse:
-        log.warning("database unavailable", error=repr(exc))
-        return on_unavailable("the database")
-
-    def on_unavailable(what: str) -> JSONResponse:
-        problem = unavailable(what)
-        return problem_response(problem.status, problem.title, problem.detail, problem.headers)
-
-    app.add_exception_handler(Problem, on_problem)
-    app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(RequestValidationError, on_validation)
     # Redis refused, timed out or had no free connection in time
     app.add_exception_handler(redis.exceptions.ConnectionError, on_redis_down)
     app.add_exception_handler(redis.exceptions.TimeoutError, on_redis_down)
@@ -169,18 +150,21 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(sqlalchemy.exc.OperationalError, on_database_down)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, on_database_down)
     # anything else is a 500, answered by RequestContextMiddleware (so it carries X-Request-ID)
+    # before the piece's own handler for it could
 
 
-def crash_response() -> JSONResponse:
-    """The answer to an unhandled error: nothing about it reaches the client.
+def crash_response(path: str | None = None) -> JSONResponse:
+    """The answer to an unhandled error: nothing about it reaches the client (the piece's
+    generic detail).
 
     ``Connection: close``: after an error nobody planned for, this connection is not worth
     keeping, and a keep-alive client (the gateway) must not send its next request down it."""
     return problem_response(
         500,
-        "Internal Server Error",
-        "an unexpected error occurred",
+        _reason(500),
+        contract.INTERNAL_DETAIL,
         headers={"Connection": "close"},
+        instance=path,
     )
 
 

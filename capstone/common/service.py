@@ -74,7 +74,7 @@ def create_app(
 
         async def private_metrics(request: Request) -> Response:
             if not insider(request):
-                return problem_response(404, "Not Found")
+                return problem_response(404, "Not Found", instance=request.url.path)
             return await metrics_response()
 
         app.include_router(health_router(checks, details_allowed=insider))

@@ -20,6 +20,7 @@ constants are given.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -100,16 +101,25 @@ class Problem(BaseModel):
 
 class ProblemError(Exception):
     """Raise it from a route for a domain error: ``ProblemError(409, "Out of stock",
-    "only 2 left", slug="out-of-stock")`` answers a problem with type PROBLEM_TYPE_BASE + slug."""
+    "only 2 left", slug="out-of-stock")`` answers a problem with type PROBLEM_TYPE_BASE + slug.
+    ``headers`` go out with the answer: ``ProblemError(429, "Too Many Requests",
+    headers={"Retry-After": "30"})``."""
 
     def __init__(
-        self, status: int, title: str, detail: str | None = None, *, slug: str | None = None
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        slug: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(title)
         self.status = status
         self.title = title
         self.detail = detail
         self.type = f"{PROBLEM_TYPE_BASE}{slug}" if slug else "about:blank"
+        self.headers = dict(headers or {})
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -150,7 +160,7 @@ def install_problem_handlers(app: FastAPI) -> None:
       ``errors`` = one FieldError per invalid field. Except a body that is not valid JSON
       (FastAPI reports it as an error of type "json_invalid"): 400, type "about:blank", title
       "Bad Request", detail MALFORMED_JSON_DETAIL, no ``errors``.
-    - ``ProblemError``: its status, title, detail and type.
+    - ``ProblemError``: its status, title, detail and type, and its headers on the answer.
     - any other exception: 500, title "Internal Server Error", detail INTERNAL_DETAIL.
     Every problem has ``instance`` = the request's path.
 

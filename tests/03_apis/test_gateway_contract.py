@@ -32,6 +32,10 @@ def shop_client() -> TestClient:
             raise gc.ProblemError(409, "Out of stock", "only 10 left", slug="out-of-stock")
         return {"lines": len(order.lines)}
 
+    @app.get("/api/v1/orders")
+    def list_orders() -> None:
+        raise gc.ProblemError(429, "Too Many Requests", headers={"Retry-After": "30"})
+
     @app.get("/api/v1/boom")
     def boom() -> None:
         raise RuntimeError(SECRET)
@@ -140,6 +144,13 @@ def test_domain_error_has_its_own_type() -> None:
     assert body["type"] == f"{gc.PROBLEM_TYPE_BASE}out-of-stock", "type = base URI + slug"
     assert body["title"] == "Out of stock"
     assert body["detail"] == "only 10 left"
+
+
+def test_a_domain_error_keeps_its_headers() -> None:
+    response = shop_client().get("/api/v1/orders")
+    body = assert_problem(response, 429, "/api/v1/orders")
+    assert body["title"] == "Too Many Requests"
+    assert response.headers.get("retry-after") == "30", "a ProblemError's headers go out too"
 
 
 @pytest.mark.parametrize("body", ['{"lines": [', "lines=1", "{'lines': []}"])

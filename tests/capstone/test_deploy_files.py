@@ -1,11 +1,12 @@
-"""The capstone's deployment files, checked by lesson 10's reference checkers.
+"""The capstone's deployment files, checked by lesson 10's checkers.
 
 capstone/Dockerfile (with the build context that /.dockerignore leaves), capstone/compose.yaml
 and the Kubernetes manifests in capstone/k8s/ must keep every rule of lesson 10: the capstone
 piece of that lesson (exercise 10.8, ``deploy_check``) runs the Dockerfile, build-context,
 compose and Kubernetes checkers over them, and the lab's own CI workflow
 (.github/workflows/ci.yml) goes through the workflow validator of exercise 10.6. The checkers
-come from the lab's loader (the reference solutions), as every capstone piece does; the
+come through capstone/pieces.py, as every capstone piece does: the reference solutions, or the
+learner's own with ``CAPSTONE_MINE=10.8`` (``journey capstone up --mine``); the
 parsing is done by dockerfile-parse, jsonschema with the Compose Specification's schema, and
 kubernetes-validate.
 
@@ -30,7 +31,9 @@ from typing import Any
 import pytest
 import yaml
 
+from capstone import pieces
 from journey.catalog import ROOT
+from journey.targets import lesson_package
 
 CAPSTONE = ROOT / "capstone"
 DOCKERFILE = CAPSTONE / "Dockerfile"
@@ -47,16 +50,20 @@ DATABASES = {f"shop_{name}" for name in APP_SERVICES}
 NOT_SETTINGS = {"HEALTH_PORT", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME"}
 
 
-def piece(module: str) -> ModuleType:
-    """A module of lesson 10's reference solutions, through the lab's loader."""
-    from journey.targets import lesson_package
+def lesson_10(module: str) -> ModuleType:
+    """A checker of lesson 10 as the capstone piece 10.8 sees it: the reference solution, or
+    the learner's own with ``CAPSTONE_MINE=10.8`` (``journey capstone up --mine``)."""
+    return pieces.lesson_module("deploy_check", module)
 
-    return importlib.import_module(f"{lesson_package('10_containers', 'solutions')}.{module}")
+
+def ci_checker() -> ModuleType:
+    """Exercise 10.6's workflow validator: not part of the piece, always the reference."""
+    return importlib.import_module(f"{lesson_package('10_containers', 'solutions')}.ci_workflow")
 
 
 @functools.cache
 def _report() -> dict[str, list[str]]:
-    report: dict[str, list[str]] = piece("deploy_check").check_deployment(ROOT)
+    report: dict[str, list[str]] = pieces.piece("deploy_check").check_deployment(ROOT)
     return report
 
 
@@ -86,7 +93,7 @@ def test_nothing_else_is_reported() -> None:
 
 
 def test_the_ci_workflow_keeps_every_rule_of_lesson_10() -> None:
-    ci = piece("ci_workflow")
+    ci = ci_checker()
     found = ci.check_workflow(ci.load_workflow(WORKFLOW.read_text()))
     assert not found, "the CI workflow:" + _listed(
         [f"{f.path}: [{f.rule}] {f.message}" for f in found]
@@ -111,7 +118,7 @@ def test_a_broken_copy_of_the_dockerfile_is_caught(
 ) -> None:
     broken, count = re.subn(pattern, lambda _: replacement, DOCKERFILE.read_text(), count=1)
     assert count == 1, f"the Dockerfile changed: {pattern!r} no longer matches; update the break"
-    rules = {f.rule for f in piece("dockerfile_rules").check_dockerfile(broken)}
+    rules = {f.rule for f in lesson_10("dockerfile_rules").check_dockerfile(broken)}
     assert rule in rules, f"{rule} missed: {replacement!r}"
 
 
@@ -125,7 +132,7 @@ def _compose_text() -> str:
 
 def _services() -> dict[str, Any]:
     """A fresh copy each time (some tests change theirs)."""
-    document: dict[str, Any] = piece("compose_check").load_compose(_compose_text())
+    document: dict[str, Any] = lesson_10("compose_check").load_compose(_compose_text())
     return document["services"]
 
 
@@ -150,7 +157,7 @@ def test_compose_migrates_before_serving(app: str) -> None:
     services = _services()
     servers = [n for n, s in services.items() if (app, "serve") in _invocations(s)]
     assert servers, f"no service runs `python -m capstone.{app} serve`"
-    compose = piece("compose_check")
+    compose = lesson_10("compose_check")
     for name in servers:
         jobs = [
             target
@@ -176,7 +183,7 @@ def _settings_fields(app: str) -> set[str]:
 
 @pytest.mark.parametrize("app", APP_SERVICES)
 def test_compose_sets_only_variables_the_service_reads(app: str) -> None:
-    compose = piece("compose_check")
+    compose = lesson_10("compose_check")
     fields = _settings_fields(app)
     for name, service in _services().items():
         if any(module == app for module, _ in _invocations(service)):
@@ -193,7 +200,7 @@ def test_postgres_init_creates_every_database_a_service_uses() -> None:
     sql = POSTGRES_INIT.read_text()
     created = {m.lower() for m in re.findall(r"CREATE\s+DATABASE\s+\"?(\w+)", sql, re.I)}
     assert created >= DATABASES, f"the init script does not create {sorted(DATABASES - created)}"
-    compose = piece("compose_check")
+    compose = lesson_10("compose_check")
     for name, service in _services().items():
         url = compose.environment(service).get("DATABASE_URL")
         if url:
@@ -212,7 +219,7 @@ def test_prometheus_scrapes_every_service() -> None:
         for static in job.get("static_configs") or []
         for target in static.get("targets") or []
     }
-    compose = piece("compose_check")
+    compose = lesson_10("compose_check")
     for name, service in _services().items():
         if any(action == "serve" for _, action in _invocations(service)):
             env = compose.environment(service)
@@ -221,7 +228,7 @@ def test_prometheus_scrapes_every_service() -> None:
 
 
 def test_jaeger_accepts_otlp_from_every_service() -> None:
-    compose = piece("compose_check")
+    compose = lesson_10("compose_check")
     services = _services()
     assert compose.environment(services["jaeger"]).get("COLLECTOR_OTLP_ENABLED") == "true"
     endpoints = {
@@ -236,7 +243,7 @@ def test_jaeger_accepts_otlp_from_every_service() -> None:
 
 @functools.cache
 def _manifests() -> tuple[dict[str, Any], ...]:
-    k8s = piece("k8s_manifests")
+    k8s = lesson_10("k8s_manifests")
     found: list[dict[str, Any]] = []
     for path in sorted(K8S.glob("*.yaml")):
         found += k8s.load_manifests(path.read_text())
@@ -303,7 +310,7 @@ def test_the_pods_run_as_the_images_user_and_the_image_the_compose_builds() -> N
 
 @pytest.mark.parametrize("app", APP_SERVICES)
 def test_kubernetes_ports_match_the_compose_file(app: str) -> None:
-    compose_port = int(piece("compose_check").environment(_services()[app])["SERVICE_PORT"])
+    compose_port = int(lesson_10("compose_check").environment(_services()[app])["SERVICE_PORT"])
     service_ports = {p["port"] for p in _of_kind("Service")[app]["spec"]["ports"]}
     assert compose_port in service_ports, (
         f"Service {app} does not offer port {compose_port}, where the others call it"
@@ -311,7 +318,7 @@ def test_kubernetes_ports_match_the_compose_file(app: str) -> None:
 
 
 def test_a_broken_manifest_is_caught() -> None:
-    k8s = piece("k8s_manifests")
+    k8s = lesson_10("k8s_manifests")
     deployment = yaml.safe_load(yaml.safe_dump(_of_kind("Deployment")["orders"]))
     del deployment["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
     deployment["spec"]["template"]["spec"]["containers"][0]["image"] = "journey-shop:latest"

@@ -196,7 +196,8 @@ def test_the_table_lines_up_whose_piece_runs() -> None:
 
 
 def test_the_image_holds_every_reference_piece_and_the_loader(tmp_path: Path) -> None:
-    """What capstone/Dockerfile copies into /app is enough to import every piece."""
+    """What capstone/Dockerfile copies into /app is enough to import every piece the shop runs
+    (the pieces that check it, such as the deployment checker, stay out of the image)."""
     app = tmp_path / "app"
     app.mkdir()
     for line in (ROOT / "capstone" / "Dockerfile").read_text().splitlines():
@@ -213,14 +214,20 @@ def test_the_image_holds_every_reference_piece_and_the_loader(tmp_path: Path) ->
     script = (
         "import json, journey\n"
         "from capstone import pieces\n"
-        "loaded = [pieces.piece(name).__file__ for name in pieces.PIECES]\n"
+        "shop = [p.module for p in pieces.PIECES.values() if p.in_the_shop]\n"
+        "loaded = [pieces.piece(name).__file__ for name in shop]\n"
         "print(json.dumps([pieces.__file__, journey.__file__, *loaded]))\n"
     )
     for file in _python_in(app, script):
         assert Path(file).is_relative_to(app), f"{file} is not in the image"
 
 
-GLUE_TESTS = ("test_unit_ratelimit.py", "test_unit_inventory_errors.py", "test_unit_consumer.py")
+GLUE_TESTS = (
+    "test_unit_ratelimit.py",
+    "test_unit_inventory_errors.py",
+    "test_unit_consumer.py",
+    "test_unit_problems.py",
+)
 
 
 @pytest.mark.redis  # the rate limits' glue is tested against Redis
@@ -240,10 +247,19 @@ def test_the_glue_works_on_learner_pieces_as_on_the_reference(tmp_path: Path) ->
     script = (
         "import json\n"
         "from capstone import pieces\n"
-        "print(json.dumps({p.module: [w, pieces.piece(p.module).__file__]"
-        " for p, w in pieces.which()}))\n"
+        "chosen = {p.module: [w, pieces.piece(p.module).__file__] for p, w in pieces.which()}\n"
+        "chosen['compose_check'] = ['yours',"
+        " pieces.lesson_module('deploy_check', 'compose_check').__file__]\n"
+        "chosen['contract'] = ['yours', str(pieces.piece_file('shop_contract_test'))]\n"
+        "print(json.dumps(chosen))\n"
     )
     chosen = _python_in(lab, script, **inherited, **{pieces.MINE_ENV: mine})
+    # a module of a piece's lesson comes from the same side as the piece
+    compose_check = chosen.pop("compose_check")[1]
+    assert Path(compose_check).is_relative_to(lab / "exercises" / "10_containers"), compose_check
+    # and a piece that is a test file is found without importing it, for pytest to run
+    contract = chosen.pop("contract")[1]
+    assert contract == str(lab / "exercises" / "11_testing" / "shop_contract_test.py"), contract
     for piece in pieces.PIECES.values():
         whose, file = chosen[piece.module]
         assert whose == "yours"

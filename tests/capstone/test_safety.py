@@ -692,7 +692,7 @@ def test_every_error_of_every_route_is_documented_as_problem_json(shop):
     import httpx
 
     document = httpx.get(f"{shop.gateway}/openapi.json").json()
-    assert "ProblemDetails" in document["components"]["schemas"]
+    assert "Problem" in document["components"]["schemas"]
     checked = 0
     for path, item in document["paths"].items():
         for method, operation in item.items():
