@@ -8,6 +8,7 @@ Rate, Errors, Duration per route: ``http_requests_total{method,route,status}`` a
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.responses import Response
@@ -27,6 +28,8 @@ DURATION = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 UNTRACKED = {"/metrics", "/health/live", "/health/ready"}
+# the path the client asked for: the gateway names it in the problems it passes on
+request_path: ContextVar[str] = ContextVar("request_path", default="")
 log = get_logger("capstone.http")
 
 
@@ -45,6 +48,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         clear_contextvars()
+        request_path.set(scope["path"])
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         request_id = bind_request_id(headers.get(REQUEST_ID_HEADER.lower()))
         status = 500

@@ -42,7 +42,8 @@ from capstone.common import tracing
 from capstone.common.discovery import no_instance_error
 from capstone.common.internal import INTERNAL_TOKEN_HEADER
 from capstone.common.logging import REQUEST_ID_HEADER, current_request_id
-from capstone.common.problems import Problem, unavailable
+from capstone.common.observability import request_path
+from capstone.common.problems import PROBLEM_JSON, Problem, unavailable
 
 PASS_HEADERS = (
     "retry-after",
@@ -227,6 +228,8 @@ class Downstream:
             method, url, data=body, params=params, headers=headers
         ) as reply:
             content = await reply.read()
+            if reply.content_type == PROBLEM_JSON:
+                content = with_instance(content, request_path.get())
             kept = {k: v for k, v in reply.headers.items() if k.lower() in PASS_HEADERS}
             return Response(
                 content,
@@ -239,3 +242,17 @@ class Downstream:
         if self._session is not None:
             await self._session.close()
             await asyncio.sleep(0)  # lets the connections' transports finish closing
+
+
+def with_instance(problem: bytes, path: str) -> bytes:
+    """A service's problem names the service's own path in ``instance`` (``/orders/42``); the
+    client asked the gateway for another one (``/api/v1/orders/42``), and internal paths stay
+    internal. Errors only: a success passes through untouched."""
+    try:
+        body = orjson.loads(problem)
+    except orjson.JSONDecodeError:
+        return problem
+    if not isinstance(body, dict) or not path:
+        return problem
+    body["instance"] = path
+    return orjson.dumps(body)

@@ -183,6 +183,7 @@ def test_order_flow_idempotent_replay_and_notification(shop, poll):
         assert http.get(f"/orders/{order['id']}", headers=alice).json() == order
         theirs = http.get(f"/orders/{order['id']}", headers=bob)
         assert theirs.status_code == 404, "another user's order is not found, not forbidden"
+        assert theirs.json()["instance"] == f"/api/v1/orders/{order['id']}", "not orders' path"
         assert http.get("/orders", headers=bob).json() == {"items": [], "next_cursor": None}
 
     def notified():
