@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Mapping, MutableMapping
@@ -145,6 +146,11 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
 def serve_app(app: FastAPI, settings: ServiceSettings) -> None:
     server = server_for(app, settings.service_host, settings.service_port, settings)
     stop_on_signals(server)
+    # Everything built so far (modules, the app, its routes and models) lives as long as the
+    # process: move it out of the garbage collector's sight, so a full collection under load
+    # scans only what requests create, and a request never waits tens of milliseconds on it.
+    gc.collect()
+    gc.freeze()
     run_loop(server.serve())
     if not server.started:
         sys.exit(3)
