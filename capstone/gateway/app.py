@@ -206,13 +206,9 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         responses=PUBLIC_ITEM,
     )
     async def get_product(product_id: ProductId) -> Response:
+        # no second hop for a product read a moment ago: the catalog says how long it may be kept
         path = f"/products/{product_id}"
-        if (kept := product_reads.get(path)) is not None:
-            return kept  # no second hop: the catalog said this answer may be kept a moment
-        generation = product_reads.generation
-        answer = await catalog.call("GET", path)
-        product_reads.store(path, answer, generation=generation)
-        return answer
+        return await product_reads.read_through(path, lambda: catalog.call("GET", path))
 
     @app.post(
         f"{API}/products",

@@ -17,7 +17,11 @@ What keeps it correct:
   product: it is not stored. Each write bumps a *generation*, and an answer is stored only if the
   generation has not moved since its request was sent (the same trick as the catalog's Redis
   cache, lesson 04);
-- the cache holds at most ``max_entries`` answers; the oldest goes first.
+- the cache holds at most ``max_entries`` answers; the oldest goes first;
+- when an entry expires under load, dozens of readers miss it at the same moment: only the first
+  calls the catalog, and the others wait for its answer (:meth:`ResponseCache.read_through`,
+  "single flight"), instead of all going to the catalog at once and making up the slowest
+  percentile of reads.
 
 A write that does not pass through this gateway (another gateway instance, a direct call to the
 catalog) is seen once the entry expires: at most ``s-maxage`` seconds later.
@@ -25,8 +29,9 @@ catalog) is seen once the entry expires: at most ``s-maxage`` seconds later.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import Response
@@ -65,6 +70,33 @@ def shared_max_age(cache_control: str | None) -> float | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """One fetched answer, from which each reader waiting for it gets a response of its own (a
+    response object is sent once: the middleware adds that request's headers to it)."""
+
+    status_code: int
+    body: bytes
+    media_type: str | None
+    headers: dict[str, str]
+
+    @classmethod
+    def of(cls, response: Response) -> _Answer:
+        own = {"content-length", "content-type"}  # set again by each new response
+        headers = {k: v for k, v in response.headers.items() if k not in own}
+        return cls(
+            response.status_code,
+            bytes(response.body),
+            response.headers.get("content-type"),
+            headers,
+        )
+
+    def response(self) -> Response:
+        return Response(
+            self.body, self.status_code, headers=self.headers, media_type=self.media_type
+        )
+
+
 class ResponseCache:
     """Answers kept in memory by path, for as long as their ``Cache-Control`` allows."""
 
@@ -78,7 +110,35 @@ class ResponseCache:
         self.max_entries = max_entries
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
+        self._fetching: dict[str, asyncio.Future[_Answer]] = {}
         self.generation = 0  # bumped by every write: answers from before it are not stored
+
+    async def read_through(self, path: str, fetch: Callable[[], Awaitable[Response]]) -> Response:
+        """The kept answer for ``path``; else ``fetch()``'s, kept if it may be. Readers that miss
+        while a fetch of ``path`` is on its way wait for that one instead of fetching again."""
+        if (kept := self.get(path)) is not None:
+            return kept
+        fetching = self._fetching.get(path)
+        if fetching is None:
+            fetching = asyncio.ensure_future(self._fetch(path, fetch, self.generation))
+            self._fetching[path] = fetching
+            fetching.add_done_callback(lambda done: self._fetched(path, done))
+        # shielded: a reader that gives up (its client left) does not cancel the others' fetch
+        answer = await asyncio.shield(fetching)
+        return answer.response()
+
+    async def _fetch(
+        self, path: str, fetch: Callable[[], Awaitable[Response]], generation: int
+    ) -> _Answer:
+        response = await fetch()
+        self.store(path, response, generation=generation)
+        return _Answer.of(response)
+
+    def _fetched(self, path: str, done: asyncio.Future[_Answer]) -> None:
+        if self._fetching.get(path) is done:
+            del self._fetching[path]
+        if not done.cancelled():
+            done.exception()  # retrieved here: every waiter gets it raised, none may be left
 
     def get(self, path: str) -> Response | None:
         """The stored answer for ``path`` while it is fresh, marked as a cache hit with its
@@ -113,8 +173,10 @@ class ResponseCache:
         )
 
     def clear(self) -> None:
-        """Forgets every answer, and any answer still on its way: after a write."""
+        """Forgets every answer, and any answer still on its way: after a write. (Readers
+        already waiting for a fetch get its answer; the next ones fetch again.)"""
         self._entries.clear()
+        self._fetching.clear()
         self.generation += 1
 
     def __len__(self) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from fastapi import Response
 
@@ -105,3 +107,89 @@ def test_the_oldest_answer_goes_first_when_full():
 def test_a_cache_needs_room_for_one_answer():
     with pytest.raises(ValueError, match="max_entries"):
         ResponseCache(max_entries=0)
+
+
+class Catalog:
+    """A fetch that answers when the test says so, counting its calls."""
+
+    def __init__(self, *answers) -> None:
+        self.answers = list(answers)
+        self.calls = 0
+        self.go = asyncio.Event()
+
+    async def fetch(self):
+        self.calls += 1
+        answer = self.answers.pop(0)
+        await self.go.wait()
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+async def readers(cache, catalog, count):
+    tasks = [
+        asyncio.create_task(cache.read_through("/products/1", catalog.fetch)) for _ in range(count)
+    ]
+    await asyncio.sleep(0)  # every reader has missed and is waiting
+    return tasks
+
+
+def test_readers_that_miss_together_wait_for_one_fetch():
+    asyncio.run(_test_readers_that_miss_together_wait_for_one_fetch())
+
+
+async def _test_readers_that_miss_together_wait_for_one_fetch():
+    cache = ResponseCache(clock=Clock())
+    catalog = Catalog(answer(b"v1"))
+    waiting = await readers(cache, catalog, 20)
+    catalog.go.set()
+    answers = await asyncio.gather(*waiting)
+    assert catalog.calls == 1, "one call to the catalog for twenty readers"
+    assert {a.body for a in answers} == {b"v1"}
+    assert len({id(a) for a in answers}) == 20, "a response each: one is sent only once"
+    assert (await cache.read_through("/products/1", catalog.fetch)).headers["x-cache"] == "hit"
+
+
+def test_an_answer_that_may_not_be_kept_is_shared_but_not_kept():
+    asyncio.run(_test_an_answer_that_may_not_be_kept_is_shared_but_not_kept())
+
+
+async def _test_an_answer_that_may_not_be_kept_is_shared_but_not_kept():
+    cache = ResponseCache(clock=Clock())
+    catalog = Catalog(answer(b"gone", status=404), answer(b"gone again", status=404))
+    waiting = await readers(cache, catalog, 5)
+    catalog.go.set()
+    assert {(a.status_code, a.body) for a in await asyncio.gather(*waiting)} == {(404, b"gone")}
+    again = await cache.read_through("/products/1", catalog.fetch)
+    assert (catalog.calls, again.body) == (2, b"gone again")
+
+
+def test_a_failed_fetch_fails_every_reader_waiting_for_it():
+    asyncio.run(_test_a_failed_fetch_fails_every_reader_waiting_for_it())
+
+
+async def _test_a_failed_fetch_fails_every_reader_waiting_for_it():
+    cache = ResponseCache(clock=Clock())
+    catalog = Catalog(RuntimeError("catalog away"), answer(b"back"))
+    waiting = await readers(cache, catalog, 3)
+    catalog.go.set()
+    outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(isinstance(o, RuntimeError) for o in outcomes)
+    assert (await cache.read_through("/products/1", catalog.fetch)).body == b"back"
+
+
+def test_readers_after_a_write_do_not_wait_for_a_fetch_sent_before_it():
+    asyncio.run(_test_readers_after_a_write_do_not_wait_for_a_fetch_sent_before_it())
+
+
+async def _test_readers_after_a_write_do_not_wait_for_a_fetch_sent_before_it():
+    cache = ResponseCache(clock=Clock())
+    catalog = Catalog(answer(b"old"), answer(b"new"))
+    before = await readers(cache, catalog, 2)
+    cache.clear()  # a write, while the first fetch is on its way
+    after = await readers(cache, catalog, 2)
+    catalog.go.set()
+    assert [a.body for a in await asyncio.gather(*before)] == [b"old", b"old"]
+    assert [a.body for a in await asyncio.gather(*after)] == [b"new", b"new"]
+    assert catalog.calls == 2
+    assert (await cache.read_through("/products/1", catalog.fetch)).body == b"new"
