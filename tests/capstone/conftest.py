@@ -52,6 +52,14 @@ def poll() -> Callable[..., Any]:
     return wait_for
 
 
+# a read through the gateway that reaches the service (503 while the gateway cannot)
+ROUTED_TO = {
+    "catalog": "/products?limit=1",
+    "orders": "/products/1/stock",
+    "notifier": "/notifications?limit=1",
+}
+
+
 @dataclass
 class Shop:
     """The running system and a few conveniences to drive it through the public API."""
@@ -122,6 +130,22 @@ class Shop:
                 if page["next_cursor"] is None:
                     return found
                 params["cursor"] = page["next_cursor"]
+
+    def restart(self, name: str) -> None:
+        """Starts ``name`` again (after a test killed it) and waits until the gateway reaches
+        it: the gateway's discovery snapshot and passive health lag a restart by a second or two
+        (a 503 meanwhile), and the next test must find the shop as it was."""
+        self.system.restart(name, timeout=30)
+        path = ROUTED_TO.get(name)
+        if path is None:
+            return
+        headers = self.admin()
+        with self.client() as http:
+            wait_for(
+                lambda: http.get(path, headers=headers).status_code != 503,
+                15,
+                f"the gateway to reach {name} again",
+            )
 
     def database_url(self, service: str) -> str:
         return str(self.system.config.database_url(service)).replace(

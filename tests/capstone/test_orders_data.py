@@ -160,7 +160,7 @@ def test_no_notification_is_lost_when_redis_loses_the_stream(shop, poll):
         with shop.redis() as redis:
             assert redis.delete(stream) == 1, "the stream is lost, unread"
     finally:
-        shop.system.restart("notifier", timeout=30)
+        shop.restart("notifier")
 
     def all_notified():
         return {n["order_id"] for n in shop.notifications(user)} >= set(ids)

@@ -165,7 +165,7 @@ def test_killing_the_notifier_loses_no_notification(shop, poll):
     replies = asyncio.run(orders_while_killing())
     assert [r.status_code for r in replies] == [201] * 12, "orders do not need the notifier"
     assert shop.system.processes["notifier"].returncode == -signal.SIGKILL
-    shop.system.restart("notifier", timeout=30)
+    shop.restart("notifier")
     order_ids = {r.json()["id"] for r in replies}
 
     def all_notified():
@@ -219,4 +219,4 @@ def test_sigterm_under_load_publishes_every_accepted_order(shop, poll):
 
             poll(all_notified, timeout=15, what="a notification for every accepted order")
     finally:
-        shop.system.restart("orders", timeout=30)
+        shop.restart("orders")
