@@ -41,14 +41,6 @@ from capstone.contracts import headers
 DEFAULT_MAX_ENTRIES = 10_000
 
 
-@dataclass(frozen=True)
-class _Entry:
-    body: bytes
-    media_type: str | None
-    stored_at: float
-    expires_at: float
-
-
 def shared_max_age(cache_control: str | None) -> float | None:
     """How long a shared cache may keep an answer, from its ``Cache-Control`` header: the
     ``s-maxage`` (else ``max-age``) in seconds; None when it may not be stored at all."""
@@ -91,10 +83,17 @@ class _Answer:
             headers,
         )
 
-    def response(self) -> Response:
-        return Response(
-            self.body, self.status_code, headers=self.headers, media_type=self.media_type
-        )
+    def response(self, replaced: dict[str, str] | None = None) -> Response:
+        """A new response; ``replaced`` headers (lower-case names, as kept) override the kept."""
+        headers = self.headers | (replaced or {})
+        return Response(self.body, self.status_code, headers=headers, media_type=self.media_type)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    answer: _Answer
+    stored_at: float
+    expires_at: float
 
 
 class ResponseCache:
@@ -130,9 +129,9 @@ class ResponseCache:
     async def _fetch(
         self, path: str, fetch: Callable[[], Awaitable[Response]], generation: int
     ) -> _Answer:
-        response = await fetch()
-        self.store(path, response, generation=generation)
-        return _Answer.of(response)
+        answer = _Answer.of(await fetch())
+        self._keep(path, answer, generation)
+        return answer
 
     def _fetched(self, path: str, done: asyncio.Future[_Answer]) -> None:
         if self._fetching.get(path) is done:
@@ -151,15 +150,14 @@ class ResponseCache:
             del self._entries[path]
             return None
         age = str(int(now - entry.stored_at))
-        return Response(
-            entry.body,
-            media_type=entry.media_type,
-            headers={headers.CACHE: "hit", "Age": age},
-        )
+        return entry.answer.response({headers.CACHE.lower(): "hit", "age": age})
 
     def store(self, path: str, answer: Response, *, generation: int) -> None:
         """Keeps ``answer`` if it is a cacheable 200 and no write happened since ``generation``
         (the value of :attr:`generation` when its request was sent)."""
+        self._keep(path, _Answer.of(answer), generation)
+
+    def _keep(self, path: str, answer: _Answer, generation: int) -> None:
         if answer.status_code != 200 or generation != self.generation:
             return
         seconds = shared_max_age(answer.headers.get("cache-control"))
@@ -168,9 +166,7 @@ class ResponseCache:
         if path not in self._entries and len(self._entries) >= self.max_entries:
             del self._entries[next(iter(self._entries))]  # dicts keep insertion order: the oldest
         now = self._clock()
-        self._entries[path] = _Entry(
-            bytes(answer.body), answer.headers.get("content-type"), now, now + seconds
-        )
+        self._entries[path] = _Entry(answer, now, now + seconds)
 
     def clear(self) -> None:
         """Forgets every answer, and any answer still on its way: after a write. (Readers

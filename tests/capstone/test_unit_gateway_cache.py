@@ -193,3 +193,11 @@ async def _test_readers_after_a_write_do_not_wait_for_a_fetch_sent_before_it():
     assert [a.body for a in await asyncio.gather(*after)] == [b"new", b"new"]
     assert catalog.calls == 2
     assert (await cache.read_through("/products/1", catalog.fetch)).body == b"new"
+
+
+def test_a_hit_says_hit_once_and_keeps_the_catalogs_cache_control():
+    cache = ResponseCache(clock=Clock())
+    cache.store("/products/1", answer(), generation=cache.generation)
+    hit = cache.get("/products/1")
+    assert [v for k, v in hit.raw_headers if k == b"x-cache"] == [b"hit"]
+    assert hit.headers["cache-control"] == "s-maxage=2"
