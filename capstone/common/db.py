@@ -92,23 +92,25 @@ class Database:
 
     async def run(self, fn: Callable[[Session], T]) -> T:
         """``fn(session)`` in one transaction, on a worker thread."""
-        context = contextvars.copy_context()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, context.run, self._transaction, fn)
+        return await self._on_a_worker(self._transaction, fn)
 
     async def run_core(self, fn: Callable[[Connection], T]) -> T:
         """``fn(connection)`` in one transaction on a worker thread, for SQLAlchemy Core
         statements (no ORM session: nothing to track, flush or synchronise)."""
-        context = contextvars.copy_context()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, context.run, self._core_transaction, fn)
+        return await self._on_a_worker(self._core_transaction, fn)
 
     async def run_alone(self, fn: Callable[[Connection], T]) -> T:
         """``fn(connection)`` on a worker thread, each statement its own transaction (autocommit):
         for a job that is one statement, which is then one round trip."""
+        return await self._on_a_worker(self._autocommit, fn)
+
+    async def _on_a_worker(
+        self, work: Callable[[Callable[[Any], T]], T], fn: Callable[[Any], T]
+    ) -> T:
+        """``work(fn)`` on one of the pool's threads, with this task's context (request id)."""
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, context.run, self._autocommit, fn)
+        return await loop.run_in_executor(self.executor, context.run, work, fn)
 
     def _transaction(self, fn: Callable[[Session], T]) -> T:
         with self.sessions.begin() as session:
