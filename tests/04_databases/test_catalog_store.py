@@ -1,11 +1,14 @@
-"""04.9 (capstone piece) — a race-free cache-aside product store."""
+"""04.9 (capstone piece) — the catalog's product store: race-free cache-aside, keyset pages."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+import redis
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,8 +18,10 @@ from journey.targets import load
 store = load(__file__, "catalog_store")
 uow_module = load(__file__, "unit_of_work")
 View = store.ProductView
-MUG = View(id=7, sku="SKU-7", name="Mug", price_cents=1200)
-NEW_MUG = View(id=7, sku="SKU-7", name="Mug", price_cents=990)
+Page = store.ProductPage
+MADE = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+MUG = View(7, "SKU-7", "Mug", "", 1200, MADE, MADE)
+NEW_MUG = View(7, "SKU-7", "Mug", "", 990, MADE, MADE)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -24,8 +29,9 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def cache_in(redis_space: RedisSpace, ttl_seconds: int = 60):
-    return store.ProductCache(redis_space.client, redis_space.key("catalog"), ttl_seconds)
+def cache_in(redis_space: RedisSpace, ttl_seconds: int = 60, client: Any = None):
+    client = redis_space.client if client is None else client
+    return store.ProductCache(client, redis_space.key("catalog"), ttl_seconds)
 
 
 def loader_of(*answers: View | None) -> tuple[Callable[[int], View | None], list[int]]:
@@ -40,14 +46,39 @@ def loader_of(*answers: View | None) -> tuple[Callable[[int], View | None], list
     return load_product, calls
 
 
+class FlakyRedis:
+    """A redis.Redis that can be switched off: while ``down``, every command raises
+    ConnectionError, as when the server is unreachable."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self.down = False
+
+    def __getattr__(self, name: str) -> Any:
+        command = getattr(self.client, name)
+        if not callable(command):
+            return command
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if self.down:
+                raise redis.ConnectionError("Redis is unreachable")
+            return command(*args, **kwargs)
+
+        return call
+
+
 # -- the cache ----------------------------------------------------------------------------
 
 
 def test_cache_aside_loads_once_and_sets_a_ttl(redis_space: RedisSpace) -> None:
     cache = cache_in(redis_space, ttl_seconds=60)
     loader, calls = loader_of(MUG)
-    assert cache.get_or_load(7, loader) == MUG, "a miss returns what the loader found"
-    assert cache.get_or_load(7, loader) == MUG, "a hit returns the cached value"
+    first = cache.get_or_load(7, loader)
+    assert first == MUG, "a miss returns what the loader found"
+    assert not first.from_cache
+    second = cache.get_or_load(7, loader)
+    assert second == MUG, "a hit returns the cached value"
+    assert second.from_cache, "a hit is the view read back with ProductView.from_json"
     assert calls == [7], "the loader runs on the first read only; the second is a cache hit"
     assert cache.generation(7) == 0, "a product never invalidated is in generation 0"
     key = cache.key(7, 0)
@@ -129,19 +160,96 @@ def test_the_ttl_must_be_positive(redis_space: RedisSpace) -> None:
     assert redis_space.client.ttl(cache.key(7, 0)) == 1, "ttl_seconds=1 is the smallest valid TTL"
 
 
+def test_pages_are_cached_under_their_own_generation(redis_space: RedisSpace) -> None:
+    cache = cache_in(redis_space, ttl_seconds=60)
+    pages = [Page((MUG,), None), Page((NEW_MUG,), None), Page((), None)]
+    calls: list[int] = []
+
+    def load_page() -> Any:
+        calls.append(1)
+        return pages[len(calls) - 1]
+
+    assert cache.get_or_load_page(10, 0, load_page) == pages[0]
+    cached = cache.get_or_load_page(10, 0, load_page)
+    assert cached == pages[0]
+    assert cached.from_cache, "a page read back from the cache says so"
+    assert len(calls) == 1, "the second read of the same page is a hit"
+    key = cache.page_key(0, 10, 0)
+    assert 0 < redis_space.client.ttl(key) <= 60, "a cached page expires too"
+    cache.invalidate(8)
+    assert cache.get_or_load_page(10, 0, load_page) == pages[1], (
+        "a change of ANY product retires every cached page: invalidate(product_id) also bumps "
+        "the pages' generation"
+    )
+    cache.invalidate_pages()
+    assert cache.pages_generation() == 2
+    assert cache.get_or_load_page(10, 0, load_page) == pages[2]
+    assert cache.get_or_load(7, loader_of(MUG)[0]) == MUG
+    cache.invalidate_pages()
+    assert cache.generation(7) == 0, "invalidate_pages leaves the products' entries alone"
+
+
+def test_reads_work_while_redis_is_down(redis_space: RedisSpace) -> None:
+    flaky = FlakyRedis(redis_space.client)
+    cache = cache_in(redis_space, client=flaky)
+    flaky.down = True
+    loader, calls = loader_of(MUG)
+    assert cache.get_or_load(7, loader) == MUG, (
+        "a read must not fail because the cache is down: catch redis.RedisError and load"
+    )
+    assert cache.get_or_load_page(5, 0, lambda: Page((MUG,), None)) == Page((MUG,), None)
+    assert calls == [7]
+    cache.invalidate(7)  # no exception either: the write is already committed
+
+
+def test_an_invalidation_refused_while_redis_is_down_is_made_later(
+    redis_space: RedisSpace,
+) -> None:
+    flaky = FlakyRedis(redis_space.client)
+    cache = cache_in(redis_space, client=flaky)
+    loader, _ = loader_of(MUG, NEW_MUG)
+    assert cache.get_or_load(7, loader) == MUG  # cached
+    cached_page = Page((MUG,), None)
+    assert cache.get_or_load_page(5, 0, lambda: cached_page) == cached_page
+    flaky.down = True
+    cache.invalidate(7)  # a write committed while Redis was away
+    assert cache.get_or_load(7, loader) == NEW_MUG, "while Redis is down, reads load"
+    flaky.down = False
+    got = cache.get_or_load(7, loader)
+    assert got == NEW_MUG, (
+        f"after Redis came back, the cache served {got}, cached before a write it missed: "
+        "remember a failed invalidation and make it before the cache is used again"
+    )
+    assert not got.from_cache
+    new_page = Page((NEW_MUG,), None)
+    assert cache.get_or_load_page(5, 0, lambda: new_page) == new_page, (
+        "the postponed invalidation retires the cached pages too"
+    )
+    assert cache.get_or_load(7, loader).from_cache, "once caught up, the cache is used again"
+
+
 # -- the catalog service ------------------------------------------------------------------
 
 
 def test_reads_are_served_from_the_cache(engine: Engine, redis_space: RedisSpace) -> None:
     cache = cache_in(redis_space, ttl_seconds=30)
     service = store.CatalogService(session_factory(engine), cache)
-    created = service.create_product("SKU-1", "Mug", 1200)
-    assert created == View(created.id, "SKU-1", "Mug", 1200)
+    created = service.create_product("SKU-1", "Mug", 1200, description="A big mug")
+    assert (created.sku, created.name, created.description, created.price_cents) == (
+        "SKU-1",
+        "Mug",
+        "A big mug",
+        1200,
+    )
+    assert created.created_at.tzinfo is not None, "the timestamps come from the database"
+    assert created.updated_at == created.created_at
     assert service.get_product(created.id) == created
     # change the row behind the service's back: a cached read must not see it
     with Session(engine) as session, session.begin():
         session.get(uow_module.Product, created.id).name = "Changed directly"
-    assert service.get_product(created.id) == created, "the second read comes from Redis"
+    cached = service.get_product(created.id)
+    assert cached == created, "the second read comes from Redis"
+    assert cached.from_cache
     assert 0 < redis_space.client.ttl(cache.key(created.id, 0)) <= 30
     assert service.get_product(created.id + 999) is None, "an unknown product is None"
 
@@ -149,18 +257,36 @@ def test_reads_are_served_from_the_cache(engine: Engine, redis_space: RedisSpace
 def test_a_write_invalidates_the_cached_product(engine: Engine, redis_space: RedisSpace) -> None:
     cache = cache_in(redis_space)
     service = store.CatalogService(session_factory(engine), cache)
+    created = service.create_product("SKU-1", "Mug", 1200, description="Big")
+    service.get_product(created.id)  # now cached
+    updated = service.update_product(created.id, price_cents=999)
+    assert (updated.name, updated.description, updated.price_cents) == ("Mug", "Big", 999), (
+        "only the given fields change: None leaves a field as it is"
+    )
+    assert updated.updated_at >= created.updated_at
+    assert service.get_product(created.id) == updated, (
+        "after a write, readers get the new price: update_product invalidates the cache"
+    )
+    renamed = service.update_product(created.id, name="Cup", description="Smaller")
+    assert (renamed.name, renamed.description, renamed.price_cents) == ("Cup", "Smaller", 999)
+    assert service.get_product(created.id) == renamed
+    with pytest.raises(store.ProductNotFound):
+        service.update_product(created.id + 999, price_cents=100)
+    with pytest.raises(ValueError, match="negative"):
+        service.update_product(created.id, price_cents=-5)
+    assert service.get_product(created.id) == renamed, "a refused change leaves the product alone"
+
+
+def test_a_deleted_product_is_gone_from_the_cache(engine: Engine, redis_space: RedisSpace) -> None:
+    service = store.CatalogService(session_factory(engine), cache_in(redis_space))
     created = service.create_product("SKU-1", "Mug", 1200)
     service.get_product(created.id)  # now cached
-    updated = service.change_price(created.id, 999)
-    assert updated.price_cents == 999
-    assert service.get_product(created.id) == updated, (
-        "after a write, readers get the new price: change_price invalidates the cache"
-    )
+    assert [p.id for p in service.page(10).items] == [created.id]  # cached too
+    service.delete_product(created.id)
+    assert service.get_product(created.id) is None, "delete_product invalidates the product"
+    assert service.page(10).items == (), "... and the pages"
     with pytest.raises(store.ProductNotFound):
-        service.change_price(created.id + 999, 100)
-    with pytest.raises(ValueError, match="negative"):
-        service.change_price(created.id, -5)
-    assert service.get_product(created.id) == updated, "a refused change leaves the product alone"
+        service.delete_product(created.id)
 
 
 def test_invalidation_waits_for_the_commit(engine: Engine, redis_space: RedisSpace) -> None:
@@ -180,7 +306,7 @@ def test_invalidation_waits_for_the_commit(engine: Engine, redis_space: RedisSpa
     service = store.CatalogService(factory, cache)
     created = service.create_product("SKU-1", "Mug", 1200)
     service.get_product(created.id)  # now cached
-    service.change_price(created.id, 999)
+    service.update_product(created.id, price_cents=999)
     got = service.get_product(created.id)
     assert got is not None, "the product still exists after a price change"
     assert got.price_cents == 999, (
@@ -218,7 +344,7 @@ def test_a_slow_reader_and_a_writer_in_two_threads(engine: Engine, redis_space: 
     reader.start()
     try:
         assert loaded.wait(timeout=10), "the reader should load the product from the database"
-        service.change_price(created.id, 999)  # commits, then invalidates
+        service.update_product(created.id, price_cents=999)  # commits, then invalidates
     finally:
         go_on.set()
         reader.join(timeout=10)
@@ -239,3 +365,84 @@ def test_create_product_refuses_a_duplicate_sku(engine: Engine, redis_space: Red
         service.create_product("SKU-1", "Mug again", 1300)
     with Session(engine) as session:
         assert session.scalars(select(uow_module.Product.name)).all() == ["Mug"]
+
+
+# -- keyset pages -------------------------------------------------------------------------
+
+
+def walk(service: Any, limit: int) -> tuple[list[int], list[int]]:
+    """Every product id, page after page, and the size of each page."""
+    ids: list[int] = []
+    sizes: list[int] = []
+    after = 0
+    for _ in range(50):
+        page = service.page(limit, after)
+        ids += [item.id for item in page.items]
+        sizes.append(len(page.items))
+        if page.next_after is None:
+            return ids, sizes
+        assert page.next_after == page.items[-1].id, "next_after is the last item's id"
+        after = page.next_after
+    raise AssertionError("the pages never end: next_after must be None on the last page")
+
+
+def test_keyset_pages_walk_every_product_once(engine: Engine, redis_space: RedisSpace) -> None:
+    service = store.CatalogService(session_factory(engine), cache_in(redis_space))
+    made = [service.create_product(f"SKU-{n}", f"Item {n}", 100 * n).id for n in range(5)]
+    ids, sizes = walk(service, limit=2)
+    assert ids == made, "the pages hold every product once, in id order"
+    assert sizes == [2, 2, 1]
+    assert walk(service, limit=5) == (made, [5]), (
+        "a page that holds the last product has next_after None: fetch limit + 1 rows to know"
+    )
+    assert service.page(3, made[-1]).items == ()
+    first = service.page(2)
+    assert first.items[0] == service.get_product(made[0])
+    for bad in (0, store.MAX_PAGE_SIZE + 1):
+        with pytest.raises(ValueError, match="limit"):
+            service.page(bad)
+    assert len(service.page(store.MAX_PAGE_SIZE).items) == 5, "MAX_PAGE_SIZE itself is fine"
+
+
+def test_a_page_does_not_move_when_products_are_added(
+    engine: Engine, redis_space: RedisSpace
+) -> None:
+    service = store.CatalogService(session_factory(engine), cache_in(redis_space))
+    made = [service.create_product(f"SKU-{n}", f"Item {n}", 100).id for n in range(4)]
+    first = service.page(2)
+    service.delete_product(made[0])  # with OFFSET, the next page would skip a product
+    second = service.page(2, first.next_after)
+    assert [item.id for item in second.items] == made[2:], (
+        "the next page starts after the last id seen (WHERE id > after_id), not at a position"
+    )
+    assert service.page(2, made[3]).items == ()  # the (empty) page after the last, now cached
+    added = service.create_product("SKU-new", "New", 100)
+    assert [item.id for item in service.page(2, made[3]).items] == [added.id], (
+        "a product created after the cached last page is on it: creating invalidates the pages"
+    )
+
+
+def test_a_write_retires_the_cached_pages(engine: Engine, redis_space: RedisSpace) -> None:
+    service = store.CatalogService(session_factory(engine), cache_in(redis_space))
+    mug = service.create_product("SKU-1", "Mug", 1200)
+    plate = service.create_product("SKU-2", "Plate", 800)
+    assert not service.page(10).from_cache
+    assert service.page(10).from_cache, "the second read of a page is a hit"
+    service.update_product(plate.id, price_cents=700)
+    page = service.page(10)
+    assert not page.from_cache
+    assert [item.price_cents for item in page.items] == [mug.price_cents, 700], (
+        "a change of one product must reach every cached page it is on"
+    )
+
+
+def test_the_service_works_while_redis_is_down(engine: Engine, redis_space: RedisSpace) -> None:
+    flaky = FlakyRedis(redis_space.client)
+    service = store.CatalogService(session_factory(engine), cache_in(redis_space, client=flaky))
+    flaky.down = True
+    created = service.create_product("SKU-1", "Mug", 1200)
+    assert service.get_product(created.id) == created
+    updated = service.update_product(created.id, price_cents=5)
+    assert service.page(10).items == (updated,)
+    flaky.down = False
+    assert service.get_product(created.id) == updated
