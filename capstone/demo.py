@@ -77,9 +77,12 @@ class Demo:
         alice = self.account(f"alice-{tag}@example.com", "alice-password")
         bob = self.account(f"bob-{tag}@example.com", "bob-password")
 
-        self.step("flow 2: anyone lists products; a page read again comes from the Redis cache")
-        self.expect(self.http.get("/products"), 200, "product list")
-        self.cached_read("/products", "hit")
+        self.step("flow 2: anyone lists products a page at a time; a page read again is a hit")
+        page = self.expect(self.http.get("/products?limit=2"), 200, "first page of products")
+        self.cached_read("/products?limit=2", "hit")
+        if page["next_cursor"]:
+            after = {"limit": 2, "cursor": page["next_cursor"]}
+            self.expect(self.http.get("/products", params=after), 200, "next page, by its cursor")
 
         self.step("flow 3: an admin creates a product and sets its stock; a write invalidates")
         product = {"sku": f"demo-{tag}", "name": "Demo mug", "price_cents": 1299}

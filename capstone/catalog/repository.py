@@ -1,155 +1,105 @@
-"""Products in PostgreSQL, read through a Redis cache (lesson 04: repository and cache-aside).
+"""The catalog's storage: lesson 04's product store (04.9, ``catalog_store``), called from the
+async routes.
 
-Cache-aside: read the cache; on a miss read the database and fill the cache with a TTL. A write
-bumps a *generation* number that is part of every cache key, so every cached product and page
-becomes unreachable at once, without scanning for them and without a race (see ProductCache).
+The store holds all of the logic: the unit of work (04.8), cache-aside in Redis under
+generations a write bumps after its commit (products and pages), keyset pages, reads that go
+to the database while Redis is down. It is synchronous (a SQLAlchemy Session, a ``redis.Redis``),
+so this module runs each call on one of the database's worker threads, and turns the store's
+values and errors into the HTTP contract: ProductOut, ProductPage with an opaque cursor, 404,
+409, and 422 for a cursor this service did not make.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
-from redis.exceptions import RedisError
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+import redis
 
-from capstone.catalog.models import Product
 from capstone.common.db import Database
-from capstone.common.logging import get_logger
 from capstone.common.problems import Problem
+from capstone.common.validation import MAX_ID
 from capstone.contracts.catalog import ProductIn, ProductOut, ProductPage, ProductPatch
+from capstone.contracts.paging import InvalidCursor, decode_cursor, encode_cursor
+from capstone.pieces import piece
 
-log = get_logger("capstone.catalog.cache")
+store = piece("catalog_store")
+T = TypeVar("T")
 
 
-class ProductRepository:
-    """Products in PostgreSQL; every method is one transaction on a worker thread."""
+class Catalog:
+    """The store behind the routes: each method is one call of it on a worker thread. A read
+    also says whether it came from the cache (``X-Cache``)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, redis_url: str, key_prefix: str, ttl_seconds: int) -> None:
         self.db = db
+        # The store's own client, used from the worker threads (its connection pool is
+        # thread-safe). A cache that does not answer within a second is skipped: reads go to
+        # the database.
+        self.redis = redis.Redis.from_url(
+            redis_url, socket_connect_timeout=1, socket_timeout=1, decode_responses=True
+        )
+        cache = store.ProductCache(self.redis, f"{key_prefix}:catalog", ttl_seconds)
+        self.service = store.CatalogService(db.sessions, cache)
 
     async def create(self, data: ProductIn) -> ProductOut:
-        def create(session: Any) -> ProductOut:
-            product = Product(**data.model_dump())
-            session.add(product)
-            session.flush()  # assigns the id and server defaults; IntegrityError on a dup sku
-            session.refresh(product)
-            return ProductOut.model_validate(product)
-
         try:
-            return await self.db.run(create)
-        except IntegrityError as error:
+            view = await self._call(lambda: self.service.create_product(**data.model_dump()))
+        except store.DuplicateSku as error:
             raise Problem(409, "Conflict", f"a product with sku {data.sku!r} exists") from error
+        return _out(view)
 
-    async def get(self, product_id: int) -> ProductOut | None:
-        def get(session: Any) -> ProductOut | None:
-            product = session.get(Product, product_id)
-            return ProductOut.model_validate(product) if product else None
+    async def get(self, product_id: int) -> tuple[ProductOut, bool]:
+        """The product and whether it came from the cache; 404 when there is none."""
+        view = await self._call(lambda: self.service.get_product(product_id))
+        if view is None:
+            raise _not_found(product_id)
+        return _out(view), view.from_cache
 
-        return await self.db.run(get)
-
-    async def page(self, limit: int, offset: int) -> ProductPage:
-        def page(session: Any) -> ProductPage:
-            rows = session.scalars(select(Product).order_by(Product.id).limit(limit).offset(offset))
-            return ProductPage(
-                items=[ProductOut.model_validate(p) for p in rows], limit=limit, offset=offset
-            )
-
-        return await self.db.run(page)
-
-    async def update(self, product_id: int, patch: ProductPatch) -> ProductOut | None:
+    async def update(self, product_id: int, patch: ProductPatch) -> ProductOut:
         changes: dict[str, Any] = patch.model_dump(exclude_none=True)
-
-        def change(session: Any) -> ProductOut | None:
-            product = session.scalar(
-                update(Product)
-                .where(Product.id == product_id)
-                .values(**changes, updated_at=func.now())
-                .returning(Product)
-            )
-            return ProductOut.model_validate(product) if product else None
-
-        return await self.db.run(change)
-
-
-class ProductCache:
-    """JSON documents in Redis under ``<prefix>:catalog:g<generation>:...``, each with a TTL.
-
-    A reader reads the generation *before* it queries the database and fills the key it built
-    from it. A write commits, then bumps the generation. So a document read before a write is
-    stored under the old generation, where nobody looks any more: no stale product or page
-    survives a write (a plain ``DELETE`` of the key would race with such a reader).
-
-    Redis is an optimisation, never a dependency of a read: when it does not answer, a lookup is
-    a miss (the key is None, and ``put`` of a None key does nothing), so reads go to the
-    database. A write whose invalidation fails remembers it: until a bump succeeds, every
-    lookup first retries it and, failing, bypasses the cache. So what Redis held before it went
-    away is never served after it comes back."""
-
-    # One round trip per lookup: the generation and the document it names, read together by a
-    # script that Redis runs at once. (It builds the document's key itself, which a Redis Cluster
-    # would refuse; the shop uses one Redis.) A missing document is false in Lua, None here.
-    LOOKUP = """
-    local generation = redis.call('GET', KEYS[1]) or '0'
-    local key = ARGV[1] .. ':g' .. generation .. ':' .. ARGV[2]
-    return {key, redis.call('GET', key)}
-    """
-
-    def __init__(self, redis: Any, prefix: str, ttl_seconds: int) -> None:
-        self.redis = redis
-        self.prefix = f"{prefix}:catalog"
-        self.generation_key = f"{self.prefix}:generation"
-        self.ttl = ttl_seconds
-        self.invalidation_pending = False
-        self._lookup = redis.register_script(self.LOOKUP)
-
-    async def get_product(self, product_id: int) -> tuple[str | None, bytes | None]:
-        """The product's key (fill *that* key on a miss) and the cached JSON, if any."""
-        return await self._find(f"product:{product_id}")
-
-    async def get_page(self, limit: int, offset: int) -> tuple[str | None, bytes | None]:
-        """The page's key (fill *that* key on a miss) and the cached JSON, if any."""
-        return await self._find(f"products:{limit}:{offset}")
-
-    async def _find(self, name: str) -> tuple[str | None, bytes | None]:
-        """The cached JSON is returned as Redis holds it: it was valid when it was stored, and
-        parsing it to write it out again would cost more than the rest of a hit."""
         try:
-            if self.invalidation_pending:
-                await self.redis.incr(self.generation_key)
-                self.invalidation_pending = False
-            key, raw = await self._lookup(keys=[self.generation_key], args=[self.prefix, name])
-        except RedisError as error:
-            log.warning("cache unavailable, reading the database", error=repr(error))
-            return None, None
-        return _text(key), _bytes(raw)
+            view = await self._call(lambda: self.service.update_product(product_id, **changes))
+        except store.ProductNotFound as error:
+            raise _not_found(product_id) from error
+        return _out(view)
 
-    async def put(self, key: str | None, document: BaseModel) -> bytes:
-        """Caches the document under ``key`` (when there is one); returns its JSON."""
-        raw = document.model_dump_json().encode()
-        if key is None:
-            return raw
-        try:
-            await self.redis.set(key, raw, ex=self.ttl)
-        except RedisError as error:
-            log.warning("cache unavailable, not filled", error=repr(error))
-        return raw
+    async def page(self, limit: int, cursor: str | None) -> tuple[ProductPage, bool]:
+        """The page after ``cursor`` (the first without one) and whether it came from the cache."""
+        after_id = after_id_of(cursor)  # a bad cursor is a 422 before any database work
+        found = await self._call(lambda: self.service.page(limit, after_id))
+        next_cursor = None if found.next_after is None else encode_cursor(found.next_after)
+        page = ProductPage(items=[_out(view) for view in found.items], next_cursor=next_cursor)
+        return page, found.from_cache
 
-    async def invalidate(self) -> None:
-        """After a committed write: every cached product and page becomes unreachable."""
-        self.invalidation_pending = True
-        try:
-            await self.redis.incr(self.generation_key)
-        except RedisError as error:
-            log.warning("cache unavailable, invalidation postponed", error=repr(error))
-            return
-        self.invalidation_pending = False
+    def close(self) -> None:
+        self.redis.close()
+
+    async def _call(self, fn: Callable[[], T]) -> T:
+        return await self.db.in_thread(fn)
 
 
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+def _out(view: Any) -> ProductOut:
+    return ProductOut.model_validate(view)  # from the store's view's attributes
 
 
-def _bytes(value: str | bytes | None) -> bytes | None:
-    return value.encode() if isinstance(value, str) else value
+def _not_found(product_id: int) -> Problem:
+    return Problem(404, "Not Found", f"no product {product_id}")
+
+
+def after_id_of(cursor: str | None) -> int:
+    """The id after which the page starts (0: the first page); a 422 for a cursor not made here."""
+    if cursor is None:
+        return 0
+    try:
+        (after_id,) = decode_cursor(cursor)
+    except (InvalidCursor, ValueError) as error:
+        raise _invalid_cursor() from error
+    # the store's ids are bigints; a bool is an int to Python, never an id
+    if type(after_id) is not int or not 0 < after_id <= MAX_ID:
+        raise _invalid_cursor()
+    return after_id
+
+
+def _invalid_cursor() -> Problem:
+    return Problem(422, "Invalid cursor", "use the next_cursor of the previous page")

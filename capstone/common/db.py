@@ -2,7 +2,8 @@
 
 The services are asyncio programs, and they use SQLAlchemy's *synchronous* ORM in a thread pool of
 their own: :meth:`Database.run` runs a function ``fn(session)`` inside one transaction on a worker
-thread (committed when it returns, rolled back when it raises), so the event loop never blocks.
+thread (committed when it returns, rolled back when it raises), so the event loop never blocks;
+:meth:`Database.in_thread` runs code that opens its own sessions (a unit of work) the same way.
 The pool has as many threads as the engine has connections, and the request id travels along
 (the context is copied into the thread).
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -104,13 +106,18 @@ class Database:
         for a job that is one statement, which is then one round trip."""
         return await self._on_a_worker(self._autocommit, fn)
 
+    async def in_thread(self, fn: Callable[[], T]) -> T:
+        """``fn()`` on a worker thread, for code that opens its own sessions from
+        :attr:`sessions` and owns its transactions (a unit of work, like the catalog's store)."""
+        context = contextvars.copy_context()  # the request id travels along
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, context.run, fn)
+
     async def _on_a_worker(
         self, work: Callable[[Callable[[Any], T]], T], fn: Callable[[Any], T]
     ) -> T:
         """``work(fn)`` on one of the pool's threads, with this task's context (request id)."""
-        context = contextvars.copy_context()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, context.run, work, fn)
+        return await self.in_thread(functools.partial(work, fn))
 
     def _transaction(self, fn: Callable[[Session], T]) -> T:
         with self.sessions.begin() as session:

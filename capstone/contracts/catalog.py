@@ -35,6 +35,7 @@ class ProductOut(BaseModel):
 
 
 class ProductPage(BaseModel):
+    """A keyset page (see capstone.contracts.paging): null ``next_cursor`` on the last page."""
+
     items: list[ProductOut]
-    limit: int
-    offset: int
+    next_cursor: str | None

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import redis.asyncio as aioredis
-from fastapi import FastAPI, Form, Header, Path, Query, Request, Response, Security
+from fastapi import FastAPI, Form, Header, Path, Request, Response, Security
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -193,11 +193,10 @@ def build_app(settings: GatewaySettings) -> FastAPI:
     # The routes answer the service's own response; response_model documents it.
 
     @app.get(f"{API}/products", tags=["products"], response_model=ProductPage, responses=PUBLIC)
-    async def list_products(
-        limit: Annotated[int, Query(ge=1, le=100)] = 50,
-        offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
-    ) -> Response:
-        return await catalog.call("GET", "/products", params={"limit": limit, "offset": offset})
+    async def list_products(limit: Limit = 50, cursor: Cursor = None) -> Response:
+        """Keyset pages: pass the answer's ``next_cursor`` as ``cursor`` for the next one."""
+        page = {"limit": limit, "cursor": cursor} if cursor else {"limit": limit}
+        return await catalog.call("GET", "/products", params=page)
 
     @app.get(
         f"{API}/products/{{product_id}}",

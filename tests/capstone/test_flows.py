@@ -162,6 +162,33 @@ def test_product_reads_are_cached_and_writes_invalidate(shop):
         assert http.get("/products/999999999").status_code == 404
 
 
+def test_products_are_paged_by_cursor(shop):
+    from capstone.contracts.paging import encode_cursor
+
+    made = [shop.product(stock=0) for _ in range(3)]
+    with shop.client() as http:
+        seen: list[int] = []
+        params: dict[str, object] = {"limit": 100}
+        for _ in range(1_000):
+            page = http.get("/products", params=params)
+            assert page.status_code == 200, page.text
+            body = page.json()
+            assert set(body) == {"items", "next_cursor"}
+            seen += [item["id"] for item in body["items"]]
+            if body["next_cursor"] is None:
+                break
+            params = {"limit": 100, "cursor": body["next_cursor"]}
+        assert seen == sorted(set(seen)), "pages in id order, no product twice"
+        assert set(made) <= set(seen), "every product is on a page"
+        # one product a page, from just before the first of ours: each cursor leads to the next
+        cursor = encode_cursor(made[0] - 1)
+        for expected in made:
+            body = http.get("/products", params={"limit": 1, "cursor": cursor}).json()
+            assert [item["id"] for item in body["items"]] == [expected]
+            cursor = body["next_cursor"]
+            assert cursor is not None or expected == made[-1]
+
+
 def test_order_flow_idempotent_replay_and_notification(shop, poll):
     alice, bob = shop.user(), shop.user()
     pid = shop.product(stock=5)

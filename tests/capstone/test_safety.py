@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from capstone.contracts.paging import encode_cursor
+
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 ROOT = Path(__file__).resolve().parents[2]
 PROBLEM = "application/problem+json"
@@ -402,7 +404,9 @@ NUL_NAME = {"sku": "s", "name": "\x00", "price_cents": 1}
 BAD_INPUT = [
     ("GET", f"/products/{HUGE}", {}, 422),
     ("GET", f"/products/{MAX_ID}", {}, 404),
-    ("GET", "/products", {"params": {"offset": HUGE}}, 422),
+    ("GET", "/products", {"params": {"cursor": encode_cursor(HUGE)}}, 422),
+    ("GET", "/products", {"params": {"cursor": encode_cursor("1 OR 1=1")}}, 422),
+    ("GET", "/products", {"params": {"cursor": "not a cursor"}}, 422),
     ("GET", f"/products/{HUGE}/stock", {}, 422),
     ("PUT", f"/products/{HUGE}/stock", {"json": {"quantity": 1}, "admin": True}, 422),
     ("PATCH", f"/products/{HUGE}", {"json": {"name": "x"}, "admin": True}, 422),
