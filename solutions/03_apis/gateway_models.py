@@ -50,8 +50,8 @@ ALLOWED_CONTROLS = frozenset("\t\n\r")
 def reject_control_characters(value: str) -> str:
     """``value`` unchanged, or ValueError when it holds a control character other than tab,
     newline and carriage return: NUL, the other C0 codes, DEL, the C1 codes, every character
-    whose ``unicodedata.category`` is "Cc". The message names the character:
-    "must not contain control characters (U+0000)"."""
+    whose ``unicodedata.category`` is "Cc". The message names the character by its code point:
+    "must not contain control characters (U+0000)" for NUL, "(U+007F)" for DEL."""
     for char in value:
         if unicodedata.category(char) == "Cc" and char not in ALLOWED_CONTROLS:
             raise ValueError(f"must not contain control characters (U+{ord(char):04X})")
