@@ -125,9 +125,10 @@ CONNECT_SECONDS = 2.0  # a dead instance fails fast, and the call goes to anothe
 class Downstream:
     """An internal service: ``where`` is its :class:`Instances`, or one base URL.
 
-    Lesson 05's client (:func:`upstream_client`) does the HTTP: its pool, timeouts, request id
-    and the exceptions that tell what went wrong. Here: which instance, which headers, the
-    failed attempts counted, and each failure answered as the problem a client gets."""
+    Lesson 05's client (the piece ``upstream_client``) does the HTTP: its pool, its timeouts,
+    the request id and the exceptions that tell what went wrong. Here: which instance, which
+    headers, the failed attempts counted, and each failure answered as the problem a client
+    gets."""
 
     def __init__(
         self, name: str, where: Instances | str, timeout_seconds: float, internal_token: str
