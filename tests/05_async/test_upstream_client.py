@@ -192,7 +192,7 @@ def test_waiting_for_a_free_slot_is_not_timed(serve) -> None:
     from aiohttp import web
 
     async def slow(request: web.Request) -> web.Response:
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.4)
         return web.json_response({"ok": True})
 
     async def main() -> list[object]:
@@ -200,14 +200,14 @@ def test_waiting_for_a_free_slot_is_not_timed(serve) -> None:
         app.router.add_get("/slow", slow)
         async with (
             serve(app) as base,
-            UpstreamClient("catalog", base, timeout=0.5, max_concurrency=1) as client,
+            UpstreamClient("catalog", base, timeout=0.6, max_concurrency=1) as client,
         ):
             calls = (client.get_json("/slow") for _ in range(2))
             return await asyncio.gather(*calls, return_exceptions=True)
 
     results = asyncio.run(main())
     assert results == [{"ok": True}, {"ok": True}], (
-        "each call takes 0.3 s of a 0.5 s timeout: the second one waits for the first, and that "
+        "each call takes 0.4 s of a 0.6 s timeout: the second one waits for the first, and that "
         f"wait must not count (take a slot first, then start the clock); got {results}"
     )
 
