@@ -568,6 +568,7 @@ def run_bench(
         hello = load.run(Target("hello", hello_url, READ_CONNECTIONS), seconds)
         warm(fixture.read_url)
         read = load.run(Target("read", fixture.read_url, READ_CONNECTIONS), seconds)
+
         def order_target() -> Target:  # each with a run id of its own: its keys are new
             return Target(
                 "orders",
