@@ -7,16 +7,26 @@ Rate, Errors, Duration per route: ``http_requests_total{method,route,status}`` a
 
 from __future__ import annotations
 
+import logging
+import os
 import time
 from contextvars import ContextVar
+from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.contextvars import clear_contextvars
 
 from capstone.common.logging import REQUEST_ID_HEADER, bind_request_id, get_logger
 from capstone.common.problems import crash_response
+from capstone.pieces import piece
 
 REQUESTS = Counter(
     "http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"]
@@ -31,6 +41,28 @@ UNTRACKED = {"/metrics", "/health/live", "/health/ready"}
 # the path the client asked for: the gateway names it in the problems it passes on
 request_path: ContextVar[str] = ContextVar("request_path", default="")
 log = get_logger("capstone.http")
+# libraries that log a line per call: their warnings are worth a line, the rest is noise
+QUIET_LOGGERS = ("uvicorn.access", "httpx", "httpcore", "alembic")
+_telemetry: Any = None  # the process's set-up (lesson 09's Telemetry)
+
+
+def setup_telemetry(service: str, level: str = "INFO") -> Any:
+    """This process's telemetry, from lesson 09's piece (exercise 09.8): JSON logs on stdout
+    for structlog and the standard library. A second call replaces the first."""
+    global _telemetry
+    lesson = piece("telemetry")
+    if _telemetry is not None:
+        _telemetry.close()
+    _telemetry = lesson.setup_telemetry(
+        service,
+        build=lesson.BuildInfo.from_env(os.environ),
+        registry=CollectorRegistry(),
+        level=level,
+    )
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
+    return _telemetry
 
 
 class RequestContextMiddleware:

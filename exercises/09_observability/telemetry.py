@@ -237,10 +237,11 @@ def setup_telemetry(
     `Telemetry`.
 
     - Logging: one handler on the root logger writing to ``stream`` (sys.stdout when None),
-      whose structlog ``ProcessorFormatter`` renders structlog's and the standard library's
-      records alike as JSON with the fields in the module docstring; structlog configured to
-      go through the standard library (``structlog.stdlib.LoggerFactory``). ``level`` in any
-      case; an unknown one raises ValueError with "unknown log level". Calling
+      whose structlog ``ProcessorFormatter`` renders the standard library's records as JSON
+      with the fields in the module docstring; structlog's own lines, the same JSON, written
+      straight to ``stream`` (``structlog.WriteLogger``, no detour through the standard
+      library: every request logs a line, and the detour triples its cost). ``level`` in any
+      case, for both; an unknown one raises ValueError with "unknown log level". Calling
       ``setup_telemetry`` again replaces the handler of the previous call: every line is
       written once.
     - Tracing: a TracerProvider of its own (resource ``service.name`` = ``service``), never the
