@@ -1,29 +1,31 @@
 """One JSON object per line, with the request id on every line (lesson 09: structlog).
 
-The set-up is lesson 09's piece (exercise 09.8, ``setup_telemetry``, through
-:mod:`capstone.common.observability`): structlog's lines and the standard library's, the same
-JSON on stdout, each with ``service``, ``logger``, ``level`` and a UTC ``timestamp``.
+The set-up and the request-id rules are lesson 09's pieces (exercise 09.8, through
+:mod:`capstone.common.observability`, and 09.7's ``clean_request_id``): structlog's lines and the
+standard library's, the same JSON on stdout, each with ``service``, ``logger``, ``level``, a UTC
+``timestamp`` and the request id. When tracing is on, a line written inside a span also carries
+its ``trace_id`` and ``span_id``: a log search finds the trace, and the trace's id finds every
+log line of the order.
 
-The request id lives in a context variable (structlog's contextvars), so every log line written
-while a request is handled carries it, and the HTTP client helpers forward it downstream. When
-tracing is on, a line written inside a span also carries its ``trace_id`` and ``span_id``: a
-log search finds the trace, and the trace's id finds every log line of the order.
+Where the request id lives: an HTTP request's in the piece's context variable (its middleware
+sets it); a gRPC call's or a stream entry's bound with structlog's contextvars
+(:func:`bind_request_id`, or ``bound_contextvars``). :func:`current_request_id` reads either.
 """
 
 from __future__ import annotations
 
-import re
-import uuid
 from typing import Any
 
 import structlog
 from structlog.contextvars import bind_contextvars, get_contextvars
 
-REQUEST_ID_HEADER = "X-Request-ID"
-# what a caller's request id may look like to be kept: short printable ASCII, no spaces. Anything
-# else (huge, control characters, non-ASCII) is replaced, so it is never echoed or logged as is.
-REQUEST_ID_MAX_LENGTH = 64
-_REQUEST_ID = re.compile(rf"[\x21-\x7e]{{1,{REQUEST_ID_MAX_LENGTH}}}")
+from capstone.pieces import lesson_module, piece
+
+_telemetry = piece("telemetry")
+_carriers = lesson_module("telemetry", "carriers")
+
+REQUEST_ID_HEADER: str = _telemetry.REQUEST_ID_HEADER
+new_request_id = _carriers.new_request_id
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
@@ -34,15 +36,11 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     setup_telemetry(service, level)
 
 
-def new_request_id() -> str:
-    return uuid.uuid4().hex
-
-
-def acceptable_request_id(request_id: str | None) -> str | None:
-    """The caller's request id if it is safe to echo and log, else None."""
-    if request_id and _REQUEST_ID.fullmatch(request_id):
-        return request_id
-    return None
+def acceptable_request_id(request_id: str | bytes | None) -> str | None:
+    """The caller's request id if it is safe to echo and log (1 to 128 visible ASCII
+    characters), else None: anything else is replaced, never echoed or logged as is."""
+    value: str | None = _carriers.clean_request_id(request_id)
+    return value
 
 
 def bind_request_id(request_id: str | None) -> str:
@@ -54,6 +52,11 @@ def bind_request_id(request_id: str | None) -> str:
 
 
 def current_request_id() -> str | None:
+    """The request id of the work in hand: the HTTP request's, else the one bound for a gRPC
+    call or a stream entry; None outside any."""
+    rid: str | None = _telemetry.current_request_id()
+    if rid is not None:
+        return rid
     value = get_contextvars().get("request_id")
     return str(value) if value else None
 

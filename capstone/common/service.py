@@ -25,7 +25,7 @@ from capstone.common.health import Check, health_router
 from capstone.common.internal import InternalTokenMiddleware, has_internal_token
 from capstone.common.limits import RequestLimitsMiddleware, with_header_timeout
 from capstone.common.logging import configure_logging, get_logger
-from capstone.common.observability import UNTRACKED, RequestContextMiddleware, metrics_response
+from capstone.common.observability import instrument, metrics_response, untracked
 from capstone.common.problems import document_problems, install_problem_handlers, problem_response
 from capstone.common.secrets import new_secret
 from capstone.common.settings import ServiceSettings
@@ -66,7 +66,7 @@ def create_app(
     if internal_token and not public:
         app.add_middleware(InternalTokenMiddleware, token=internal_token)
     app.add_middleware(RequestLimitsMiddleware)
-    app.add_middleware(RequestContextMiddleware, service=service)  # outermost: ids on every answer
+    instrument(app, service)  # outermost: the request id on every answer
     if public:
         token = internal_token or ""
 
@@ -87,7 +87,7 @@ def create_app(
 
 
 def _untraced(scope: MutableMapping[str, Any]) -> bool:
-    return scope.get("path") in UNTRACKED
+    return untracked(str(scope.get("path")))
 
 
 async def stop_task(task: asyncio.Task[Any], timeout: float, *, cancel: bool = True) -> None:
