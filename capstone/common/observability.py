@@ -4,8 +4,8 @@ The piece does the work: JSON logs from structlog and the standard library, and 
 middleware per app (a checked ``X-Request-ID``, set for the request and echoed; RED metrics by
 route template, ``http_requests_total{method,route,status}`` and
 ``http_request_duration_seconds{method,route}``; one ``request`` log line). This module is the
-glue: one set-up per process with its service name and level, the middleware on each app, and
-what only the shop needs:
+glue: one set-up per process with its service name, level and exporters (from the settings,
+:mod:`capstone.common.tracing`), the middleware on each app, and what only the shop needs:
 
 - the path the client asked for, in :data:`request_path` (the gateway names it in the problems
   it passes on);
@@ -26,8 +26,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from capstone.common import tracing
 from capstone.common.logging import get_logger
 from capstone.common.problems import crash_response
+from capstone.common.settings import ServiceSettings
 from capstone.pieces import piece
 
 # the path the client asked for: the gateway names it in the problems it passes on
@@ -38,16 +40,31 @@ log = get_logger("capstone.http")
 _telemetry: Any = None  # the process's set-up: lesson 09's Telemetry
 
 
-def setup_telemetry(service: str, level: str = "INFO") -> Any:
+def setup_telemetry(
+    service: str, level: str = "INFO", settings: ServiceSettings | None = None
+) -> Any:
     """This process's telemetry (once, at start-up; a second call replaces the first): JSON logs
-    on stdout, and the RED metrics in the default registry that ``/metrics`` serves."""
+    on stdout, the RED metrics in the default registry that ``/metrics`` serves, and - when
+    ``settings`` name a trace file or an OTLP endpoint - spans sent there."""
     global _telemetry
     lesson = piece("telemetry")
     if _telemetry is not None:
         _telemetry.close()
+    # the piece takes one exporter; a second one (file *and* OTLP) joins its provider after
+    exporters = tracing.exporters_for(settings) if settings is not None else []
+    first = exporters[0] if exporters else None
     _telemetry = lesson.setup_telemetry(
-        service, build=lesson.BuildInfo.from_env(os.environ), registry=REGISTRY, level=level
+        service,
+        build=lesson.BuildInfo.from_env(os.environ),
+        registry=REGISTRY,
+        exporter=first,
+        batch=first is not None and tracing.batched(first),
+        level=level,
     )
+    for other in exporters[1:]:
+        _telemetry.tracer_provider.add_span_processor(tracing.processor_for(other))
+    if exporters:
+        tracing.install(_telemetry.tracer_provider)
     for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
@@ -58,6 +75,14 @@ def telemetry(service: str) -> Any:
     """The process's telemetry; set up for ``service`` when nothing was (an app that a test
     builds in its own process)."""
     return _telemetry if _telemetry is not None else setup_telemetry(service)
+
+
+def shutdown_telemetry() -> None:
+    """At exit: the spans still batched are sent, and logging is put back."""
+    global _telemetry
+    if _telemetry is not None:
+        _telemetry.close()
+        _telemetry = None
 
 
 def untracked(path: str) -> bool:
