@@ -85,11 +85,6 @@ def shutdown_telemetry() -> None:
         _telemetry = None
 
 
-def untracked(path: str) -> bool:
-    """Probes and scrapes: answered, never counted, traced or logged."""
-    return path in piece("telemetry").UNTRACKED_PATHS
-
-
 def instrument(app: FastAPI, service: str) -> None:
     """Adds, outermost of ``app``'s middleware, :class:`CrashAnswer` inside the piece's
     middleware: the request id on every answer, the metrics and a log line per request."""
