@@ -56,7 +56,11 @@ PIECES: dict[str, Piece] = {
         Piece("01.9", "01_fundamentals", "service_settings", "capstone/common/service.py"),
         # the event envelope: orders encode it into the outbox, the notifier decodes it
         Piece("02.9", "02_data_io", "events", "capstone/orders/outbox.py"),
+        # the wire models (03.7) that every service's bodies are, and their errors (03.8)
+        Piece("03.7", "03_apis", "gateway_models", "capstone/contracts/catalog.py"),
         Piece("03.8", "03_apis", "gateway_contract", "capstone/common/problems.py"),
+        # the gateway's client for the services behind it
+        Piece("05.9", "05_async", "upstream_client", "capstone/gateway/downstream.py"),
         # lesson 06's piece is discovery; it runs on 06.3's registry and 06.1's balancer
         Piece("06.1", "06_services", "balancing", "capstone/common/discovery.py"),
         Piece("06.3", "06_services", "registry", "capstone/common/discovery.py"),

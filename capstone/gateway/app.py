@@ -15,7 +15,7 @@ from urllib.parse import quote
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Form, Header, Path, Query, Request, Response, Security
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from capstone.common.db import Database
@@ -70,6 +70,10 @@ def redis_pool(settings: GatewaySettings) -> aioredis.Redis:
     return aioredis.Redis(connection_pool=pool)
 
 
+# every authenticated request runs it: built once, executed with the user's id
+ROLE_OF = select(User.role).where(User.id == bindparam("the_user"))
+
+
 def build_app(settings: GatewaySettings) -> FastAPI:
     db = Database(settings.database_url)
     redis = redis_pool(settings)
@@ -95,7 +99,7 @@ def build_app(settings: GatewaySettings) -> FastAPI:
 
     async def role_of(user_id: str) -> str | None:
         # asked on every authenticated request: one statement, so one round trip (no BEGIN/COMMIT)
-        return await db.run_alone(lambda c: c.scalar(select(User.role).where(User.id == user_id)))
+        return await db.run_alone(lambda c: c.scalar(ROLE_OF, {"the_user": user_id}))
 
     authenticate = security.make_authenticator(settings, role_of)
     Reader = Annotated[security.Principal, Security(authenticate, scopes=["orders:read"])]

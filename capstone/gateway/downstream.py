@@ -1,38 +1,39 @@
-"""Calling the internal services over HTTP (lesson 05: aiohttp; lesson 12: timeouts).
+"""Calling the internal services over HTTP (lesson 05: the client; lesson 06: which instance).
 
-One long-lived aiohttp session per service, opened on the first call (a session belongs to the
-event loop that creates it), with a bounded pool of kept-alive connections: every call reuses a
-connection instead of opening one. aiohttp, not httpx, because the gateway spends its time here:
-under load httpx's pool cost the gateway most of its CPU, aiohttp a fraction of it.
+Lesson 05's piece, ``UpstreamClient`` (exercise 05.9), makes the calls: one long-lived aiohttp
+session per service, opened on the first call (a session belongs to the event loop that creates
+it), with a bounded pool of kept-alive connections, so every call reuses a connection instead of
+opening one; a timeout on every call; and an exception that says how a call got no answer.
+aiohttp, not httpx, because the gateway spends its time here: under load httpx's pool cost the
+gateway most of its CPU, aiohttp a fraction of it.
 
-The request id travels in ``X-Request-ID``, the caller in ``X-User-ID``, the proof that the
-gateway sent it in ``X-Internal-Token``, and (when tracing is on) the CLIENT span of the call in
-``traceparent``. A service that is down (refuses connections) is a 503 with a jittered
-``Retry-After``; one that breaks the connection is a 502 and one too slow a 504: never a hang.
+This module is the glue around it. The request id travels in ``X-Request-ID``, the caller in
+``X-User-ID``, the proof that the gateway sent it in ``X-Internal-Token``, and (when tracing is
+on) the CLIENT span of the call in ``traceparent``. A service that is down (refuses connections)
+is a 503 with a jittered ``Retry-After``; one that breaks the connection is a 502 and one too
+slow a 504: never a hang. An answer, whatever its status, passes through as it came.
 
 A kept-alive connection can be closed by the service at any moment (after an error of its own,
 or when it restarts): a request sent down it just then fails without an answer. Such a request
-was never handled, so it is sent once more on a fresh connection when repeating it is safe
-(RFC 9112, 9.3.1): an idempotent method, or a POST with an ``Idempotency-Key``.
+was most likely never handled, so the piece sends it once more on another connection when
+repeating it is safe (RFC 9112, 9.3.1): an idempotent method, or a POST with an
+``Idempotency-Key``.
 
 Where a call goes (lesson 06): a service runs as several instances, each registered in the
 registry, and :class:`Discovered` leases one instance per attempt from lesson 06's discovery
 client, which balances over them and skips one whose calls keep failing. A call that could not
 even connect to an instance (it died, or is restarting) was never sent, so it is sent to another
-instance, whatever its method; one dropped before any answer goes to another instance when
-repeating it is safe (as above). A :class:`FixedAddress` (``CATALOG_URL``...) is one address that
+instance, whatever its method. A :class:`FixedAddress` (``CATALOG_URL``...) is one address that
 balances by itself, such as a Kubernetes Service.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import aiohttp
 import orjson
 from fastapi import Response
 from opentelemetry import trace
@@ -44,6 +45,9 @@ from capstone.common.internal import INTERNAL_TOKEN_HEADER
 from capstone.common.logging import REQUEST_ID_HEADER, current_request_id
 from capstone.common.observability import request_path
 from capstone.common.problems import PROBLEM_JSON, Problem, unavailable
+from capstone.pieces import piece
+
+upstream = piece("upstream_client")  # lesson 05's client
 
 PASS_HEADERS = (
     "retry-after",
@@ -52,13 +56,8 @@ PASS_HEADERS = (
     "idempotent-replayed",
     "www-authenticate",
 )
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-# nothing listens at the address (or it did not accept in time): the request was never sent
-NOT_CONNECTED = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
-# the connection closed under the request, before any answer: worth one more try
-DROPPED = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
 # one call, at most this many attempts: enough to get past a dead instance (passive health
-# skips it after DISCOVERY_FAILURE_THRESHOLD failures) and a kept-alive connection it dropped
+# skips it after DISCOVERY_FAILURE_THRESHOLD failures)
 ATTEMPTS = 3
 # counted only when an attempt fails: the calls that go through cost nothing here
 FAILED_ATTEMPTS = Counter(
@@ -120,13 +119,16 @@ class Discovered:
 
 
 CONNECTIONS = 100  # per service; the gateway seldom has more calls in flight to one of them
-# shorter than uvicorn's keep-alive (5 s): the gateway lets an idle connection go before the
-# service does, so it never picks one the service is closing at that very moment
-KEEPALIVE_SECONDS = 4.0
+CONNECT_SECONDS = 2.0  # a dead instance fails fast, and the call goes to another one
 
 
 class Downstream:
-    """An internal service: ``where`` is its :class:`Instances`, or one base URL."""
+    """An internal service: ``where`` is its :class:`Instances`, or one base URL.
+
+    Lesson 05's client (the piece ``upstream_client``) does the HTTP: its pool, its timeouts,
+    the request id and the exceptions that tell what went wrong. Here: which instance, which
+    headers, the failed attempts counted, and each failure answered as the problem a client
+    gets."""
 
     def __init__(
         self, name: str, where: Instances | str, timeout_seconds: float, internal_token: str
@@ -134,20 +136,12 @@ class Downstream:
         self.name = name
         self.internal_token = internal_token
         self.instances = FixedAddress(where.rstrip("/")) if isinstance(where, str) else where
-        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds, sock_connect=2.0)
-        self._session: aiohttp.ClientSession | None = None
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
-                    limit=CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS
-                ),
-                timeout=self.timeout,
-                auto_decompress=False,  # the internal services do not compress
-            )
-        return self._session
+        self.client = upstream.UpstreamClient(
+            name,
+            timeout=timeout_seconds,
+            connect_timeout=min(CONNECT_SECONDS, timeout_seconds),
+            max_concurrency=CONNECTIONS,
+        )
 
     async def call(
         self,
@@ -162,35 +156,29 @@ class Downstream:
         """Forwards a call and answers the service's status, body and useful headers as they are."""
         sent = dict(headers or {})
         sent[INTERNAL_TOKEN_HEADER] = self.internal_token
+        # the id the logging middleware bound for this request (else the piece would make one)
         if rid := current_request_id():
             sent[REQUEST_ID_HEADER] = rid
         if user_id is not None:
             sent["X-User-ID"] = user_id
-        body = None
-        if json is not None:
-            body = orjson.dumps(json)
-            sent["Content-Type"] = "application/json"
-        retry_safe = method in IDEMPOTENT_METHODS or "Idempotency-Key" in sent
         for attempt in range(1, ATTEMPTS + 1):
-            last = attempt == ATTEMPTS
             # leaving this block with an exception marks the instance as failing
             try:
                 async with self.instances.lease() as target:
-                    return await self._send(target.base_url, method, path, body, params, sent)
-            except NOT_CONNECTED as error:  # never sent: another instance may take it
+                    return await self._send(target.base_url, method, path, json, params, sent)
+            except upstream.UpstreamNotConnected as error:  # never sent: another instance may
                 self._failed(target, "not connected")
-                if last or not self.instances.fails_over:
+                if attempt == ATTEMPTS or not self.instances.fails_over:
                     raise unavailable(self.name) from error  # nothing listens: it is down
-            except DROPPED as error:  # closed under the request, before any answer
+            except upstream.UpstreamDropped as error:  # sent again already, if that was safe
                 self._failed(target, "dropped")
-                if last or not retry_safe:
-                    raise Problem(502, "Bad Gateway", f"{self.name} is unreachable") from error
-            except TimeoutError as error:  # it may still be working on it: never sent again
+                raise Problem(502, "Bad Gateway", f"{self.name} is unreachable") from error
+            except upstream.UpstreamTimeout as error:  # it may still be working on it
                 self._failed(target, "timeout")
                 raise Problem(
                     504, "Gateway Timeout", f"{self.name} did not answer in time"
                 ) from error
-            except aiohttp.ClientError as error:
+            except upstream.UpstreamUnavailable as error:
                 self._failed(target, "broken")
                 raise Problem(502, "Bad Gateway", f"{self.name} is unreachable") from error
         raise AssertionError("the last attempt returns or raises")
@@ -203,45 +191,45 @@ class Downstream:
         base_url: str,
         method: str,
         path: str,
-        body: bytes | None,
+        json: Any,
         params: dict[str, Any] | None,
         headers: dict[str, str],
     ) -> Response:
-        url = base_url + path
         if not tracing.enabled():
-            return await self._exchange(method, url, body, params, headers)
-        attributes = {"http.request.method": method, "url.full": url, "peer.service": self.name}
+            return await self._exchange(base_url, method, path, json, params, headers)
+        attributes = {
+            "http.request.method": method,
+            "url.full": base_url + path,
+            "peer.service": self.name,
+        }
         with tracing.client_span(f"{method} {self.name}", **attributes) as trace_headers:
-            answer = await self._exchange(method, url, body, params, headers | trace_headers)
+            answer = await self._exchange(
+                base_url, method, path, json, params, headers | trace_headers
+            )
             trace.get_current_span().set_attribute("http.response.status_code", answer.status_code)
             return answer
 
     async def _exchange(
         self,
+        base_url: str,
         method: str,
-        url: str,
-        body: bytes | None,
+        path: str,
+        json: Any,
         params: dict[str, Any] | None,
         headers: dict[str, str],
     ) -> Response:
-        async with self.session.request(
-            method, url, data=body, params=params, headers=headers
-        ) as reply:
-            content = await reply.read()
-            if reply.content_type == PROBLEM_JSON:
-                content = with_instance(content, request_path.get())
-            kept = {k: v for k, v in reply.headers.items() if k.lower() in PASS_HEADERS}
-            return Response(
-                content,
-                status_code=reply.status,
-                media_type=reply.headers.get("content-type"),
-                headers=kept,
-            )
+        reply = await self.client.request(
+            method, path, json=json, params=params, headers=headers, base_url=base_url
+        )
+        content = reply.body
+        media_type = reply.headers.get("content-type")
+        if media_type is not None and media_type.startswith(PROBLEM_JSON):
+            content = with_instance(content, request_path.get())
+        kept = {k: v for k, v in reply.headers.items() if k.lower() in PASS_HEADERS}
+        return Response(content, status_code=reply.status, media_type=media_type, headers=kept)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            await asyncio.sleep(0)  # lets the connections' transports finish closing
+        await self.client.aclose()
 
 
 def with_instance(problem: bytes, path: str) -> bytes:

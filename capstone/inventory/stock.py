@@ -6,6 +6,10 @@ Each function takes a connection that is already inside a transaction (``Databas
 guarded ``UPDATE ... WHERE quantity >= n``; one short line rolls the whole reservation back. Lines
 are taken in product-id order so two orders cannot deadlock. ``release`` undoes a reservation:
 it deletes the order's reservation and gives its lines back, in the same product-id order.
+
+The statements every order runs are built once, with named parameters, and executed with each
+order's values: SQLAlchemy then finds a statement's compiled form in its cache at once, instead
+of working out its cache key anew on every call.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from capstone.inventory.models import Reservation, ReservationLine, Stock
@@ -47,30 +51,35 @@ def get_stock(connection: Connection, product_id: int) -> int:
     return int(found or 0)
 
 
+CLAIM_RESERVATION = (
+    insert(Reservation)
+    .values(order_id=bindparam("the_order"))
+    .on_conflict_do_nothing()
+    .returning(Reservation.order_id)
+)
+# the guard ``quantity >= n`` makes a short line update no row (and return nothing)
+TAKE = (
+    update(Stock)
+    .where(Stock.product_id == bindparam("the_product"), Stock.quantity >= bindparam("wanted"))
+    .values(quantity=Stock.quantity - bindparam("wanted"), updated_at=func.now())
+    .returning(Stock.quantity)
+)
+ADD_LINES = insert(ReservationLine)
+
+
 def reserve(connection: Connection, order_id: str, lines: list[Line]) -> bool:
     """Reserves every line; returns True when this order was already reserved (a replay)."""
     wanted: Counter[int] = Counter()
     for line in lines:
         wanted[line.product_id] += line.quantity
-    claimed = connection.scalar(
-        insert(Reservation)
-        .values(order_id=order_id)
-        .on_conflict_do_nothing()
-        .returning(Reservation.order_id)
-    )
-    if claimed is None:
+    if connection.scalar(CLAIM_RESERVATION, {"the_order": order_id}) is None:
         return True
     for product_id in sorted(wanted):
-        left = connection.scalar(
-            update(Stock)
-            .where(Stock.product_id == product_id, Stock.quantity >= wanted[product_id])
-            .values(quantity=Stock.quantity - wanted[product_id], updated_at=func.now())
-            .returning(Stock.quantity)
-        )
+        left = connection.scalar(TAKE, {"the_product": product_id, "wanted": wanted[product_id]})
         if left is None:  # raising rolls back the whole transaction: all or nothing
             raise InsufficientStock(product_id, wanted[product_id])
     connection.execute(
-        insert(ReservationLine),
+        ADD_LINES,
         [{"order_id": order_id, "product_id": p, "quantity": q} for p, q in wanted.items()],
     )
     return False

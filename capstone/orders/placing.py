@@ -216,6 +216,11 @@ def dumps(body: Any) -> str:
     return orjson.dumps(body).decode()
 
 
+# built once: executed with each order's values (see idempotency.py for why)
+INSERT_ORDER = insert(orders_table)
+INSERT_LINES = insert(order_lines_table)
+
+
 def _write_order(session: Session, placed: OrderOut, key: str, body: str) -> None:
     """The order, its lines, its event and the stored response: one transaction.
 
@@ -223,15 +228,16 @@ def _write_order(session: Session, placed: OrderOut, key: str, body: str) -> Non
     back, so the ORM's unit of work (identity map, flush ordering) would be pure cost here.
     """
     session.execute(
-        insert(orders_table).values(
-            id=placed.id,
-            user_id=placed.user_id,
-            status=placed.status,
-            created_at=placed.created_at,
-        )
+        INSERT_ORDER,
+        {
+            "id": placed.id,
+            "user_id": placed.user_id,
+            "status": placed.status,
+            "created_at": placed.created_at,
+        },
     )
     session.execute(
-        insert(order_lines_table),
+        INSERT_LINES,
         [{"order_id": placed.id, **item.model_dump()} for item in placed.items],
     )
     add_event(

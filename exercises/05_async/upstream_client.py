@@ -1,27 +1,47 @@
 """05.9 The gateway's async HTTP client for upstream services (capstone piece).
 
-The capstone gateway talks to catalog, orders and notifier over HTTP. Every one of those calls
-needs the same care, so it lives in one small wrapper around `httpx.AsyncClient`:
+The capstone gateway calls catalog, orders and notifier over HTTP, on almost every request it
+serves. Every one of those calls needs the same care, so it lives in one small client built on
+`aiohttp` (the lesson says why aiohttp rather than httpx):
 
-- one client per upstream, created once and reused (its connection pool is the point);
-- a base URL, so callers write `await catalog.get_json("/products/7")`;
-- a timeout on every request, so a slow upstream cannot hold a gateway request forever;
-- the incoming request's id sent along in `X-Request-ID`, so logs of all services line up;
-- a bound on concurrent requests, so one busy upstream cannot take every connection;
-- upstream failures turned into one clear exception family the gateway maps to 502/504.
+- one `aiohttp.ClientSession` per upstream, made on the first call (a session belongs to the
+  event loop it is made on) and reused: its pool of kept-alive connections is the point;
+- a bounded pool, and the same bound on calls in flight, so one busy upstream cannot take every
+  socket; a call waits for a free slot before its clock starts;
+- a total timeout on every call, so a slow upstream cannot hold a gateway request forever;
+- the incoming request's id sent along in `X-Request-ID`, so the logs of all services line up;
+- a pass-through call, `request`, that returns the upstream's answer as it is (status, headers,
+  body) whatever its status: a gateway forwards a 404 or a 409, it does not fail on it;
+- a call that got no answer raised as an exception that says what happened, since what the
+  caller may do next depends on it: could not connect (never sent: another instance may take
+  it), dropped before any answer (send it again only when that is safe), timed out (the upstream
+  may still be working on it: never send it again);
+- a request whose connection dropped before any answer sent once more when that is safe.
 """
 
 from __future__ import annotations
 
 import asyncio  # noqa: F401 - you will need it
+import json as jsonlib
 import uuid  # noqa: F401 - you will need it
+from collections.abc import Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-import httpx
+import aiohttp  # noqa: F401 - you will need it
+from multidict import CIMultiDict  # noqa: F401 - you may need it
+from yarl import URL  # noqa: F401 - you may need it
 
 REQUEST_ID_HEADER = "X-Request-ID"
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+# RFC 9110, 9.2.2: sending one of these twice has the same effect as sending it once
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+# Shorter than the upstream server's own keep-alive (uvicorn's is 5 s): the client lets an idle
+# connection go before the server does, so it never sends a request down one the server is
+# closing at that very moment.
+KEEPALIVE_SECONDS = 4.0
 
 # The id of the request being served. The gateway's middleware sets it per incoming request;
 # each asyncio task sees its own value (tasks copy the context they are created in).
@@ -30,7 +50,7 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 class UpstreamError(Exception):
     """An upstream call failed (given). `status` is the upstream's HTTP status when it
-    answered with an error, None when no answer came (timeout, connection failure)."""
+    answered with an error, None when no answer came."""
 
     def __init__(self, service: str, message: str, *, status: int | None = None) -> None:
         super().__init__(f"{service}: {message}")
@@ -39,11 +59,44 @@ class UpstreamError(Exception):
 
 
 class UpstreamTimeout(UpstreamError):
-    """The upstream did not answer in time (given). A gateway answers 504."""
+    """No answer in time (given). The upstream may still be working on the request, so it is
+    never sent again. A gateway answers 504."""
 
 
 class UpstreamUnavailable(UpstreamError):
-    """The upstream could not be reached: refused, reset, DNS... (given). A gateway answers 502."""
+    """No usable answer came: the connection failed, or the answer was not HTTP (given).
+    A gateway answers 502."""
+
+
+class UpstreamNotConnected(UpstreamUnavailable):
+    """No connection could be made: refused, no route, connecting took too long (given).
+    The request was never sent, so another instance may take it, whatever its method.
+    A gateway answers 503 when no instance can."""
+
+
+class UpstreamDropped(UpstreamUnavailable):
+    """The connection closed under the request before any answer (given): the upstream may or
+    may not have handled it."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamResponse:
+    """The upstream's answer as it came (given): a gateway passes it on."""
+
+    status: int
+    headers: Mapping[str, str]  # case-insensitive, as aiohttp gives them
+    body: bytes
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.body)
+
+
+def safe_to_repeat(method: str, headers: Mapping[str, str]) -> bool:
+    """Whether a request whose connection dropped before any answer may be sent once more
+    (RFC 9112, 9.3.1): an idempotent method, or a request with an `Idempotency-Key` (the
+    upstream then answers a repeat with what it did the first time). `headers` may be any
+    mapping: header names are compared case-insensitively."""
+    raise NotImplementedError("05.9: an idempotent method, or an Idempotency-Key header")
 
 
 class UpstreamClient:
@@ -51,26 +104,29 @@ class UpstreamClient:
 
     `UpstreamClient("catalog", "http://127.0.0.1:8001/api", timeout=2.0, max_concurrency=10)`
 
-    - `service` names the upstream in errors; `base_url` must be an absolute http(s) URL,
-      request paths are relative to it ("/products" -> "http://.../api/products").
-    - `timeout` (seconds, > 0) bounds every request; `max_concurrency` (>= 1) bounds how many
-      requests are in flight at once - the others wait for a slot (the wait is not timed).
-    - `transport` is passed on to httpx.AsyncClient (tests use httpx.MockTransport).
-    Bad arguments are a ValueError (`max_concurrency=1` is fine). Use it as
-    `async with UpstreamClient(...) as client:`, or call `await client.aclose()` when done.
-    A request after that raises httpx's RuntimeError ("... the client has been closed").
+    - `service` names the upstream in errors; `base_url`, if given, must be an absolute http(s)
+      URL: request paths are appended to it ("/products" -> "http://.../api/products"). A call
+      may name another `base_url` (another instance of the same service): it shares the pool.
+    - `timeout` (seconds, > 0) bounds every call, from connecting to the last byte of the
+      answer; `connect_timeout` (> 0, default `timeout`) bounds connecting alone, so that a dead
+      address fails fast and the caller can go elsewhere.
+    - `max_concurrency` (>= 1) bounds the calls in flight, and the pool holds as many
+      connections; the other calls wait for a slot, and that wait is not timed.
+    Bad arguments are a ValueError (`max_concurrency=1` is fine). The session is made on the
+    first call, on the running event loop. Use the client as `async with UpstreamClient(...) as
+    client:`, or call `await client.aclose()` when done; a call after that raises RuntimeError.
     """
 
     def __init__(
         self,
         service: str,
-        base_url: str,
+        base_url: str | None = None,
         *,
         timeout: float = 5.0,
+        connect_timeout: float | None = None,
         max_concurrency: int = 10,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        raise NotImplementedError("05.9: validate, create an httpx.AsyncClient and a Semaphore")
+        raise NotImplementedError("05.9: validate and keep the settings; make a Semaphore")
 
     async def __aenter__(self) -> Self:
         return self
@@ -84,8 +140,8 @@ class UpstreamClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Closes the underlying httpx client and its connections."""
-        raise NotImplementedError("05.9: close the httpx client")
+        """Closes the session and its connections; the client takes no call after this."""
+        raise NotImplementedError("05.9: close the session, if one was made")
 
     async def request(
         self,
@@ -93,23 +149,36 @@ class UpstreamClient:
         path: str,
         *,
         json: Any = None,
-        params: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        """Sends one request to the upstream and returns its 2xx/3xx response.
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        base_url: str | None = None,
+    ) -> UpstreamResponse:
+        """Sends one request to the upstream and returns its answer, whatever its status.
 
         - Header `X-Request-ID`: the caller's own value in `headers` if given, else the value of
-          `request_id_var` in the calling task, else a fresh uuid4 hex.
-        - A 4xx or 5xx answer raises UpstreamError with `.status` set (and the body's start in
-          the message); no answer within `timeout` raises UpstreamTimeout; any other transport
-          failure raises UpstreamUnavailable. The httpx exception is the `__cause__`.
+          `request_id_var` in the calling task, else a fresh uuid4 hex. `json` is sent as a
+          JSON body.
+        - No answer: UpstreamNotConnected when no connection could be made, UpstreamTimeout
+          when none came within `timeout`, UpstreamDropped when the connection closed before
+          any answer (after sending the request once more if `safe_to_repeat`), and
+          UpstreamUnavailable for any other failure. The aiohttp exception is the `__cause__`.
         """
         raise NotImplementedError("05.9: send with X-Request-ID, map failures to Upstream*")
 
-    async def get_json(self, path: str, *, params: dict[str, Any] | None = None) -> Any:
-        """GET `path` and return the decoded JSON body (same errors as request)."""
-        raise NotImplementedError("05.9: request('GET', ...) and decode the JSON")
+    async def get_json(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """GET `path` and return the decoded JSON body. A 4xx or 5xx answer raises
+        UpstreamError with `.status` set (and the body's start in the message); the other
+        errors are those of `request`."""
+        raise NotImplementedError("05.9: request('GET', ...), then check the status")
 
-    async def post_json(self, path: str, body: Any) -> Any:
-        """POST `body` as JSON to `path` and return the decoded JSON answer (same errors)."""
-        raise NotImplementedError("05.9: request('POST', ..., json=body) and decode the JSON")
+    async def post_json(
+        self, path: str, body: Any, *, headers: Mapping[str, str] | None = None
+    ) -> Any:
+        """POST `body` as JSON to `path` and return the decoded JSON answer (as get_json)."""
+        raise NotImplementedError("05.9: request('POST', ..., json=body), then check the status")

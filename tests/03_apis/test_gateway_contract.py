@@ -23,14 +23,22 @@ def shop_client() -> TestClient:
     @app.get("/api/v1/products/{product_id}", response_model=gc.ProductOut)
     def get_product(product_id: int) -> dict[str, Any]:
         if product_id == 1:
-            return {"id": 1, "sku": "MUG-0001", "name": "Mug", "price": "12.50"}
+            return {
+                "id": 1,
+                "sku": "MUG-01",
+                "name": "Mug",
+                "description": "",
+                "price_cents": 1250,
+                "created_at": "2025-01-02T03:04:05Z",
+                "updated_at": "2025-01-02T03:04:05Z",
+            }
         raise HTTPException(404, f"product {product_id} not found")
 
     @app.post("/api/v1/orders", status_code=201)
-    def place_order(order: gc.OrderCreate) -> dict[str, int]:
-        if order.lines[0].quantity > 10:
+    def place_order(order: gc.OrderIn) -> dict[str, int]:
+        if order.items[0].quantity > 10:
             raise gc.ProblemError(409, "Out of stock", "only 10 left", slug="out-of-stock")
-        return {"lines": len(order.lines)}
+        return {"items": len(order.items)}
 
     @app.get("/api/v1/orders")
     def list_orders() -> None:
@@ -78,13 +86,13 @@ def test_problem_response() -> None:
 def test_field_errors_flatten_locations() -> None:
     got = gc.field_errors(
         [
-            {"loc": ("body", "lines", 0, "quantity"), "msg": "too small", "type": "x"},
+            {"loc": ("body", "items", 0, "quantity"), "msg": "too small", "type": "x"},
             {"loc": ("query", "limit"), "msg": "bad limit", "type": "x"},
             {"loc": ("body",), "msg": "Field required", "type": "missing"},
         ]
     )
     assert [(e.location, e.field, e.message) for e in got] == [
-        ("body", "lines.0.quantity", "too small"),
+        ("body", "items.0.quantity", "too small"),
         ("query", "limit", "bad limit"),
         ("body", "body", "Field required"),
     ], "location is loc[0]; field joins the rest with dots (or repeats the location)"
@@ -94,7 +102,10 @@ def test_success_passes_through_untouched() -> None:
     response = shop_client().get("/api/v1/products/1")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
-    assert response.json()["price"] == "12.50", "money leaves the gateway as a decimal string"
+    product = response.json()
+    assert (product["price_cents"], product["price"]) == (1250, "12.50"), (
+        "the route's answer goes out through stage 1's ProductOut, its computed price included"
+    )
 
 
 def test_404_from_a_route() -> None:
@@ -118,13 +129,13 @@ def test_404_and_405_from_routing() -> None:
 
 def test_validation_422_lists_every_invalid_field() -> None:
     api = shop_client()
-    body = {"lines": [{"product_id": 1, "quantity": 0}, {"product_id": 0, "quantity": 2}]}
+    body = {"items": [{"product_id": 1, "quantity": 0}, {"product_id": 0, "quantity": 2}]}
     response = api.post("/api/v1/orders", json=body)
     problem = assert_problem(response, 422, "/api/v1/orders")
     assert problem["type"] == gc.VALIDATION_PROBLEM_TYPE
     assert problem["title"] == gc.VALIDATION_TITLE
     errors = {(e["location"], e["field"]) for e in problem["errors"]}
-    assert errors == {("body", "lines.0.quantity"), ("body", "lines.1.product_id")}, (
+    assert errors == {("body", "items.0.quantity"), ("body", "items.1.product_id")}, (
         "one entry per invalid field, located with a dotted path"
     )
     assert all(e["message"] for e in problem["errors"]), "each entry says what is wrong"
@@ -138,7 +149,7 @@ def test_validation_of_path_parameters() -> None:
 
 def test_domain_error_has_its_own_type() -> None:
     response = shop_client().post(
-        "/api/v1/orders", json={"lines": [{"product_id": 1, "quantity": 11}]}
+        "/api/v1/orders", json={"items": [{"product_id": 1, "quantity": 11}]}
     )
     body = assert_problem(response, 409, "/api/v1/orders")
     assert body["type"] == f"{gc.PROBLEM_TYPE_BASE}out-of-stock", "type = base URI + slug"
@@ -153,7 +164,7 @@ def test_a_domain_error_keeps_its_headers() -> None:
     assert response.headers.get("retry-after") == "30", "a ProblemError's headers go out too"
 
 
-@pytest.mark.parametrize("body", ['{"lines": [', "lines=1", "{'lines': []}"])
+@pytest.mark.parametrize("body", ['{"items": [', "items=1", "{'items': []}"])
 def test_a_body_that_is_not_json_is_a_400(body: str) -> None:
     response = shop_client().post(
         "/api/v1/orders", content=body, headers={"content-type": "application/json"}

@@ -37,6 +37,22 @@ def test_the_gateway_loads_no_module_of_another_service():
     assert leaked == [], f"the gateway imports other services' code: {leaked}"
 
 
+def test_the_product_and_order_bodies_are_lesson_03s_piece():
+    """The wire models live once, in exercise 03.7: the contracts re-export them, they do not
+    copy them (the glue keeps only the pages and the stock bodies)."""
+    from capstone.common import validation
+    from capstone.contracts import catalog, orders
+    from capstone.pieces import piece
+
+    wire = piece("gateway_models")
+    for name in ("ProductIn", "ProductPatch", "ProductOut"):
+        assert getattr(catalog, name) is getattr(wire, name), name
+    for name in ("OrderItem", "OrderIn", "OrderOut"):
+        assert getattr(orders, name) is getattr(wire, name), name
+    assert (validation.SafeStr, validation.MAX_ID) == (wire.SafeStr, wire.MAX_ID)
+    assert catalog.ProductPage.model_fields["items"].annotation == list[wire.ProductOut]
+
+
 def test_no_service_imports_another_service():
     for service in SERVICES:
         others = [f"capstone.{peer}" for peer in SERVICES if peer != service]

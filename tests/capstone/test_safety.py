@@ -413,10 +413,13 @@ BAD_INPUT = [
     ("POST", "/auth/token", {"data": {"username": "a@example.com", "password": "x\x00"}}, 422),
     ("POST", "/products", {"json": NUL_NAME, "admin": True}, 422),
     ("PATCH", "/products/1", {"json": {"description": "\x00"}, "admin": True}, 422),
+    ("POST", "/products", {"json": {**NUL_NAME, "name": "\x1b[2J"}, "admin": True}, 422),
+    ("POST", "/products", {"json": {**NUL_NAME, "name": "s", "price": "1.00"}, "admin": True}, 422),
     ("GET", "/orders/%00", {}, 422),
     ("GET", "/orders/a%3Fb", {}, 404),
     ("GET", "/orders/a%23b", {}, 404),
-    ("GET", "/orders/a%01b%0A", {}, 404),
+    ("GET", "/orders/a%01b", {}, 422),  # a control character: no id holds one
+    ("GET", "/orders/a%0Ab", {}, 404),  # a newline is text, and escaped on the way in
     ("GET", "/orders/..%2Fstock%2F1", {}, 404),
 ]  # fmt: skip
 

@@ -33,23 +33,27 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .gateway_models import (
-    MAX_ORDER_LINES,
+    MAX_ID,
+    MAX_LINES,
+    MAX_PRICE_CENTS,
     MAX_QUANTITY,
     SKU_PATTERN,
-    Money,
-    OrderCreate,
-    OrderLineIn,
-    OrderLineOut,
+    DbId,
+    OrderIn,
+    OrderItem,
     OrderOut,
-    OrderStatus,
-    ProductCreate,
+    ProductIn,
     ProductOut,
+    ProductPatch,
+    SafeStr,
 )
 
 __all__ = [  # the whole contract in one import: stage 1's models, and the error format
     "INTERNAL_DETAIL",
     "MALFORMED_JSON_DETAIL",
-    "MAX_ORDER_LINES",
+    "MAX_ID",
+    "MAX_LINES",
+    "MAX_PRICE_CENTS",
     "MAX_QUANTITY",
     "PROBLEM_JSON",
     "PROBLEM_RESPONSES",
@@ -57,17 +61,17 @@ __all__ = [  # the whole contract in one import: stage 1's models, and the error
     "SKU_PATTERN",
     "VALIDATION_PROBLEM_TYPE",
     "VALIDATION_TITLE",
+    "DbId",
     "FieldError",
-    "Money",
-    "OrderCreate",
-    "OrderLineIn",
-    "OrderLineOut",
+    "OrderIn",
+    "OrderItem",
     "OrderOut",
-    "OrderStatus",
     "Problem",
     "ProblemError",
-    "ProductCreate",
+    "ProductIn",
     "ProductOut",
+    "ProductPatch",
+    "SafeStr",
     "field_errors",
     "install_problem_handlers",
     "problem_response",
@@ -84,7 +88,7 @@ MALFORMED_JSON_DETAIL = "The request body is not valid JSON."
 
 
 class FieldError(BaseModel):
-    """One invalid input: ``field`` is a dotted path ("lines.0.quantity"), ``location`` is
+    """One invalid input: ``field`` is a dotted path ("items.0.quantity"), ``location`` is
     where it was sent ("body", "query", "path", "header", "cookie")."""
 
     field: str
@@ -153,7 +157,7 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
 def field_errors(errors: list[Any]) -> list[FieldError]:
     """Pydantic/FastAPI error dicts (``exc.errors()``) as FieldErrors.
 
-    ``loc`` ("body", "lines", 0, "quantity") becomes location "body", field "lines.0.quantity";
+    ``loc`` ("body", "items", 0, "quantity") becomes location "body", field "items.0.quantity";
     a loc with only a location (a missing body) uses the location as the field.
     """
     converted = []
