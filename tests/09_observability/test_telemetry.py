@@ -278,6 +278,33 @@ def test_a_request_is_traced_counted_logged_and_echoed(call, lines, spans, closi
         )
 
 
+def test_without_an_exporter_tracing_is_off_and_the_rest_works(call, lines, spans, closing) -> None:
+    stream = lines()
+    telemetry = setup_telemetry("orders", build=BUILD, registry=_registry(), stream=stream)
+    closing(telemetry)
+    assert telemetry.tracing is False, "no exporter: tracing is off"
+    app = telemetry.instrument(_shop(), checks={})
+    caller_provider, _ = spans.provider("gateway")
+    with caller_provider.get_tracer("t").start_as_current_span("gateway"):
+        headers = telemetry_module.inject_headers()
+    raw = [(b"traceparent", headers["traceparent"].encode()), (b"x-request-id", b"quiet-1")]
+    reply = asyncio.run(call(app, "GET", "/orders/3", headers=raw))
+    assert reply.status == 200
+    assert reply.header("x-request-id") == "quiet-1", "the request id works as ever"
+    assert _samples(telemetry.registry, "http_requests_total") == {
+        (("method", "GET"), ("route", "/orders/{order_id}"), ("status", "200")): 1.0
+    }, "and so do the RED metrics"
+    records = stream.records()
+    assert [line["event"] for line in records] == ["order read", "request"]
+    for line in records:
+        assert line.get("request_id") == "quiet-1", line
+        assert "trace_id" not in line, f"tracing off: no span, so no trace id; got {line}"
+    carried = telemetry_module.extract_headers(headers)
+    with telemetry.continue_trace(carried, "nightly job") as span:
+        assert not span.is_recording(), "tracing off: continue_trace makes no span either"
+        assert telemetry_module.current_request_id() is not None, "but sets a request id"
+
+
 def test_a_bad_request_id_is_replaced_and_never_logged(call, lines, spans, closing) -> None:
     telemetry, _, stream = _setup(lines, spans)
     closing(telemetry)
