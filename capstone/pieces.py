@@ -70,6 +70,8 @@ PIECES: dict[str, Piece] = {
         Piece("07.7", "07_messaging", "stream_consumer", "capstone/notifier/consumer.py"),
         Piece("07.8", "07_messaging", "outbox_relay", "capstone/orders/outbox.py"),
         Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),
+        # every service's logs, request ids, RED metrics and traces
+        Piece("09.8", "09_observability", "telemetry", "capstone/common/observability.py"),
         # checks the shop's deployment files rather than running in it
         Piece("10.8", "10_containers", "deploy_check", "tests/capstone/test_deploy_files.py"),
         # runs as CI's contract tests against the gateway

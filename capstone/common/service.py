@@ -12,7 +12,7 @@ import asyncio
 import gc
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Mapping, MutableMapping
+from collections.abc import Callable, Coroutine, Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,15 +21,20 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from capstone.common import tracing
 from capstone.common.health import Check, health_router
 from capstone.common.internal import InternalTokenMiddleware, has_internal_token
 from capstone.common.limits import RequestLimitsMiddleware, with_header_timeout
 from capstone.common.logging import configure_logging, get_logger
-from capstone.common.observability import UNTRACKED, RequestContextMiddleware, metrics_response
+from capstone.common.observability import (
+    instrument,
+    metrics_response,
+    setup_telemetry,
+    shutdown_telemetry,
+)
 from capstone.common.problems import document_problems, install_problem_handlers, problem_response
 from capstone.common.secrets import new_secret
 from capstone.common.settings import ServiceSettings
-from capstone.common.tracing import install_tracing
 from capstone.pieces import piece
 
 T = TypeVar("T")
@@ -56,9 +61,9 @@ def create_app(
     app = FastAPI(
         title=f"shop {service}",
         lifespan=lifespan,
-        # FastAPI's own telemetry: a SERVER span per request once tracing is installed (none
-        # before), without a span per dependency and serialization, nor for probes and scrapes
-        telemetry={"operation_spans": False, "exclude": _untraced},
+        # lesson 09's middleware makes the SERVER span: FastAPI's own telemetry would double it
+        # once the piece's tracer provider is the global one
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         **fastapi_kwargs,
     )
     install_problem_handlers(app)
@@ -66,7 +71,7 @@ def create_app(
     if internal_token and not public:
         app.add_middleware(InternalTokenMiddleware, token=internal_token)
     app.add_middleware(RequestLimitsMiddleware)
-    app.add_middleware(RequestContextMiddleware, service=service)  # outermost: ids on every answer
+    instrument(app, service)  # outermost: the request id on every answer
     if public:
         token = internal_token or ""
 
@@ -84,10 +89,6 @@ def create_app(
         app.include_router(health_router(checks))
         app.add_api_route("/metrics", metrics_response, methods=["GET"], include_in_schema=False)
     return app
-
-
-def _untraced(scope: MutableMapping[str, Any]) -> bool:
-    return scope.get("path") in UNTRACKED
 
 
 async def stop_task(task: asyncio.Task[Any], timeout: float, *, cancel: bool = True) -> None:
@@ -177,7 +178,8 @@ def run_cli(
     except ValidationError as error:
         _refuse_to_start(service, error)
     shared = _shared_settings(service, settings)
-    configure_logging(service, shared.log_level)
+    # spans only for a server: a migration is one short command
+    setup_telemetry(service, shared.log_level, settings if args.command == "serve" else None)
     log = get_logger(f"capstone.{service}")
     if args.command == "migrate":
         if migrations_dir is not None:
@@ -186,10 +188,17 @@ def run_cli(
             migrate(migrations_dir, settings.database_url)
         log.info("migrated", database=shared.as_dict()["database_url"])
         return
-    traced = install_tracing(service, settings)
-    log.info("starting", host=settings.service_host, port=settings.service_port, tracing=traced)
-    serve(settings)
-    log.info("stopped")
+    log.info(
+        "starting",
+        host=settings.service_host,
+        port=settings.service_port,
+        tracing=tracing.enabled(),
+    )
+    try:
+        serve(settings)
+        log.info("stopped")
+    finally:
+        shutdown_telemetry()
 
 
 def _refuse_to_start(service: str, error: ValidationError) -> None:

@@ -1,8 +1,9 @@
 """One trace per order, from the gateway to the notifier (lesson 09: distributed tracing).
 
-Off unless configured, and then it costs next to nothing: no tracer provider is installed, the
-FastAPI apps see none and make no spans, and the helpers below return at once. Two settings
-turn it on (either or both):
+Off unless configured, and then it costs next to nothing: lesson 09's piece (exercise 09.8,
+set up by :mod:`capstone.common.observability`) gets no exporter, its middleware makes no span,
+no tracer provider is installed, and the helpers below return at once. Two settings turn it on
+(either or both):
 
 - ``TRACE_FILE``: every finished span is appended to this file as one JSON line (the tests
   read it). Each process opens it in append mode and writes each line with one ``write``, so
@@ -10,17 +11,19 @@ turn it on (either or both):
 - ``OTEL_EXPORTER_OTLP_ENDPOINT``: spans are batched and sent over OTLP/HTTP to
   ``<endpoint>/v1/traces`` (Jaeger in ``compose.yaml``).
 
-Where the trace context travels (W3C ``traceparent``):
+The piece's tracer provider is then installed as OpenTelemetry's global one
+(:func:`install`), for the gRPC interceptors and the helpers here. Where the trace context
+travels (W3C ``traceparent``):
 
-- HTTP: FastAPI makes the SERVER span of each request from its ``traceparent`` header once a
-  tracer provider is installed; the gateway's calls to the services inject the header
-  themselves (:func:`client_span`), since aiohttp has no instrumentation here;
+- HTTP: the piece's middleware makes the SERVER span of each request from its ``traceparent``
+  header; the gateway's calls to the services inject the header themselves
+  (:func:`client_span`), since aiohttp has no instrumentation here;
 - gRPC: OpenTelemetry's interceptors, on orders' channel and on inventory's server, carry it in
   the call's metadata;
 - the outbox: the row keeps the context of the request that placed the order
   (:func:`current_carrier`), the relay's PRODUCER span continues it (:func:`start_span`) and
   writes its own ``traceparent`` into the stream entry, next to the event; the notifier's
-  CONSUMER span continues from the entry's fields.
+  CONSUMER span continues from the entry's fields (the piece's ``continue_trace``).
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ from opentelemetry.trace import Span, SpanKind
 
 from capstone.common.settings import ServiceSettings
 
-if TYPE_CHECKING:  # the SDK is imported only when tracing is on: it takes a while to load
-    from opentelemetry.sdk.trace import TracerProvider
+if TYPE_CHECKING:  # the exporters are imported only when tracing is on
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
 INSTRUMENTATION = "capstone"
@@ -45,7 +48,7 @@ _installed = False
 
 
 def enabled() -> bool:
-    """True once :func:`install_tracing` has installed an exporter in this process."""
+    """True once :func:`install` has installed a tracer provider in this process."""
     return _installed
 
 
@@ -67,39 +70,25 @@ def exporters_for(settings: ServiceSettings) -> list[SpanExporter]:
     return exporters
 
 
-def tracer_provider_for(service: str, settings: ServiceSettings) -> TracerProvider | None:
-    """A provider whose spans name ``service``; None when no exporter is configured."""
-    exporters = exporters_for(settings)
-    if not exporters:
-        return None
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
-
+def batched(exporter: SpanExporter) -> bool:
+    """The file gets each span as it ends (a test waits for it); the network gets batches."""
     from capstone.common.trace_file import JsonLinesSpanExporter
 
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
-    for exporter in exporters:
-        # the file gets each span as it ends (a test waits for it); the network gets batches
-        is_file = isinstance(exporter, JsonLinesSpanExporter)
-        provider.add_span_processor(
-            SimpleSpanProcessor(exporter) if is_file else BatchSpanProcessor(exporter)
-        )
-    return provider
+    return not isinstance(exporter, JsonLinesSpanExporter)
 
 
-def install_tracing(service: str, settings: ServiceSettings) -> bool:
-    """Installs this process's tracer provider (once, at start-up); False when tracing is off.
+def processor_for(exporter: SpanExporter) -> SpanProcessor:
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
-    It becomes OpenTelemetry's global provider, so FastAPI's own telemetry and the gRPC
-    interceptors use it too. It flushes and shuts down at exit."""
+    return BatchSpanProcessor(exporter) if batched(exporter) else SimpleSpanProcessor(exporter)
+
+
+def install(provider: TracerProvider) -> None:
+    """Makes ``provider`` (the piece's) OpenTelemetry's global one, once, at start-up: the gRPC
+    interceptors and the helpers below use it."""
     global _installed
-    provider = tracer_provider_for(service, settings)
-    if provider is None:
-        return False
     trace.set_tracer_provider(provider)
     _installed = True
-    return True
 
 
 # -- spans and carriers -----------------------------------------------------------------------

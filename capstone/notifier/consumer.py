@@ -32,11 +32,10 @@ from opentelemetry.trace import SpanKind
 from prometheus_client import Counter
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
-from structlog.contextvars import bound_contextvars
 
-from capstone.common import tracing
 from capstone.common.db import Database
-from capstone.common.logging import acceptable_request_id, get_logger, new_request_id
+from capstone.common.logging import get_logger
+from capstone.common.observability import telemetry
 from capstone.contracts.events import ORDER_PLACED, OrderPlaced
 from capstone.notifier.models import Notification
 from capstone.notifier.settings import NotifierSettings
@@ -44,9 +43,9 @@ from capstone.pieces import piece
 
 consumer_piece = piece("stream_consumer")
 envelope = piece("events")
+observed = piece("telemetry")  # lesson 09: the trace and request id an entry carries
 
 HANDLED = Counter("stream_messages_total", "stream entries handled", ["outcome"])
-REQUEST_ID = "request_id"  # the entry field the orders relay writes the request id into
 log = get_logger("capstone.notifier.consumer")
 
 
@@ -104,22 +103,20 @@ class ShopConsumerHooks:
 
     @contextmanager
     def handling(self, entry_id: str, fields: Mapping[Any, Any]) -> Iterator[None]:
-        span = tracing.start_span(
+        """Lesson 09's ``continue_trace``: the entry's trace and request id (fields
+        ``traceparent`` and ``request_id``, a bad id replaced) for as long as it is handled."""
+        with telemetry("notifier").continue_trace(
+            observed.extract_fields(fields),
             f"process {self.stream}",
-            SpanKind.CONSUMER,
-            fields,
-            **{
+            kind=SpanKind.CONSUMER,
+            attributes={
                 "messaging.system": "redis",
                 "messaging.operation.type": "process",
                 "messaging.destination.name": self.stream,
                 "messaging.consumer.group.name": self.group,
                 "messaging.message.id": entry_id,
             },
-        )
-        raw = fields.get(REQUEST_ID, fields.get(REQUEST_ID.encode()))
-        text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
-        request_id = acceptable_request_id(text) or new_request_id()
-        with bound_contextvars(request_id=request_id), tracing.ending(span):
+        ):
             yield
 
     def handled(self, entry_id: str, outcome: str) -> None:

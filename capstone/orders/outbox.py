@@ -28,6 +28,7 @@ from typing import Any
 
 from opentelemetry.trace import Span, SpanKind
 from prometheus_client import Counter, Gauge
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from capstone.common import tracing
@@ -50,7 +51,7 @@ REQUEST_ID = "request_id"  # the header (entry field) that carries the request i
 log = get_logger("capstone.orders.outbox")
 
 
-def add_event(session: Session, type: str, payload: dict[str, Any]) -> None:
+def add_event(session: Session | Connection, type: str, payload: dict[str, Any]) -> None:
     """Adds a new event to the outbox inside the caller's transaction, with the request id and
     the trace context of the current request beside it."""
     event = envelope.new_event(type, payload)

@@ -26,8 +26,7 @@ from typing import Any, Protocol
 
 import orjson
 from prometheus_client import Counter
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert
 
 from capstone.common.db import Database
 from capstone.common.logging import get_logger
@@ -110,7 +109,7 @@ class SqlOrderStore:
         await self.db.run_alone(lambda c: idempotency.release(c, user_id, key))
 
     async def write_order(self, placed: OrderOut, key: str, body: str) -> None:
-        await self.db.run(lambda s: _write_order(s, placed, key, body))
+        await self.db.run_core(lambda c: _write_order(c, placed, key, body))
 
 
 class OrderPlacer:
@@ -221,13 +220,14 @@ INSERT_ORDER = insert(orders_table)
 INSERT_LINES = insert(order_lines_table)
 
 
-def _write_order(session: Session, placed: OrderOut, key: str, body: str) -> None:
+def _write_order(connection: Connection, placed: OrderOut, key: str, body: str) -> None:
     """The order, its lines, its event and the stored response: one transaction.
 
-    Plain INSERT statements rather than ``session.add``: the rows are new and nothing reads them
-    back, so the ORM's unit of work (identity map, flush ordering) would be pure cost here.
+    Core INSERT statements on a connection rather than ``session.add``: the rows are new and
+    nothing reads them back, so the ORM's unit of work (identity map, flush ordering) would be
+    pure cost here.
     """
-    session.execute(
+    connection.execute(
         INSERT_ORDER,
         {
             "id": placed.id,
@@ -236,12 +236,12 @@ def _write_order(session: Session, placed: OrderOut, key: str, body: str) -> Non
             "created_at": placed.created_at,
         },
     )
-    session.execute(
+    connection.execute(
         INSERT_LINES,
         [{"order_id": placed.id, **item.model_dump()} for item in placed.items],
     )
     add_event(
-        session,
+        connection,
         ORDER_PLACED,
         {
             "order_id": placed.id,
@@ -249,4 +249,4 @@ def _write_order(session: Session, placed: OrderOut, key: str, body: str) -> Non
             "items": [i.model_dump() for i in placed.items],
         },
     )
-    idempotency.finish(session, placed.user_id, key, 201, body)
+    idempotency.finish(connection, placed.user_id, key, 201, body)

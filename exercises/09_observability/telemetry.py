@@ -126,8 +126,10 @@ class Telemetry:
     """The observability of one service process; made by `setup_telemetry`.
 
     The constructor keeps its arguments as attributes - ``service``, ``build``, ``registry``,
-    ``tracer_provider`` - plus ``tracer`` (``tracer_provider.get_tracer(INSTRUMENTATION_NAME)``;
-    start your own spans with it), and registers in ``registry``:
+    ``tracer_provider``, ``tracing`` - plus ``tracer`` (start your own spans with it):
+    ``tracer_provider.get_tracer(INSTRUMENTATION_NAME)``, or with ``tracing`` off OpenTelemetry's
+    ``trace.NoOpTracer()``, whose spans are the invalid span and cost nothing. It registers in
+    ``registry``:
 
     - ``http_requests_total{method, route, status}`` (a Counter),
     - ``http_request_duration_seconds{method, route}`` (a Histogram with DURATION_BUCKETS, in
@@ -147,6 +149,8 @@ class Telemetry:
         tracer_provider: TracerProvider,
         handler: logging.Handler,
         previous_level: int,
+        *,
+        tracing: bool = True,
     ) -> None:
         raise NotImplementedError("09.8: keep the arguments, make the tracer, register metrics")
 
@@ -201,7 +205,8 @@ class TelemetryMiddleware:
       `request_scope` for the whole request and echoed as ``x-request-id`` in the response
       (the app's own headers kept). The refused value is never logged;
     - paths in UNTRACKED_PATHS are only given the request id: no span, metric or log line;
-    - any other request runs in a SERVER span, the child of the incoming ``traceparent``, named
+    - any other request runs in a SERVER span (``telemetry.tracer``'s), the child of the
+      incoming ``traceparent`` - read only when ``telemetry.tracing`` is on - named
       ``"{method} {route template}"`` (``"GET /orders/{order_id}"``), or the method alone when
       no route matched; a method outside KNOWN_METHODS is OTHER_METHOD, in the span name and
       in the labels. Status ERROR for 5xx; an exception is recorded and goes on up;
@@ -237,16 +242,18 @@ def setup_telemetry(
     `Telemetry`.
 
     - Logging: one handler on the root logger writing to ``stream`` (sys.stdout when None),
-      whose structlog ``ProcessorFormatter`` renders structlog's and the standard library's
-      records alike as JSON with the fields in the module docstring; structlog configured to
-      go through the standard library (``structlog.stdlib.LoggerFactory``). ``level`` in any
-      case; an unknown one raises ValueError with "unknown log level". Calling
+      whose structlog ``ProcessorFormatter`` renders the standard library's records as JSON
+      with the fields in the module docstring; structlog's own lines, the same JSON, written
+      straight to ``stream`` (``structlog.WriteLogger``, no detour through the standard
+      library: every request logs a line, and the detour triples its cost). ``level`` in any
+      case, for both; an unknown one raises ValueError with "unknown log level". Calling
       ``setup_telemetry`` again replaces the handler of the previous call: every line is
       written once.
     - Tracing: a TracerProvider of its own (resource ``service.name`` = ``service``), never the
-      global one. ``exporter`` None still makes spans (their ids go in the logs) but sends them
-      nowhere; ``batch`` picks a BatchSpanProcessor (production: spans leave in the
-      background) or a SimpleSpanProcessor (tests: each span is exported as it ends).
+      global one. ``exporter`` None turns tracing off (``tracing=False``): no span is made, so
+      log lines carry no trace id, and a request costs about half the CPU. ``batch`` picks a
+      BatchSpanProcessor (production: spans leave in the background) or a SimpleSpanProcessor
+      (tests: each span is exported as it ends).
     - Metrics: in ``registry`` only (see `Telemetry`); each Telemetry needs a registry of its
       own, or the previous one closed.
     """

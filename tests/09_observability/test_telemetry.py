@@ -217,6 +217,7 @@ def test_batched_spans_are_exported_by_close_and_no_thread_is_left(lines, spans)
 def test_metrics_and_build_info_go_in_the_registry_given(lines, spans, closing) -> None:
     from prometheus_client import REGISTRY
 
+    in_global = {metric.name for metric in REGISTRY.collect()}  # others of this process may
     registry = _registry()
     telemetry, _, _ = _setup(lines, spans, registry=registry)
     closing(telemetry)
@@ -226,7 +227,7 @@ def test_metrics_and_build_info_go_in_the_registry_given(lines, spans, closing) 
         )
         == 1.0
     ), "service_build_info{service, version, commit} 1 in the registry given"
-    assert REGISTRY.get_sample_value("http_requests_in_flight") is None, (
+    assert {metric.name for metric in REGISTRY.collect()} == in_global, (
         "nothing goes in prometheus_client's global REGISTRY unless it is the one passed"
     )
 
@@ -276,6 +277,33 @@ def test_a_request_is_traced_counted_logged_and_echoed(call, lines, spans, closi
         assert line.get("trace_id") == trace_id, (
             f"every line of the request carries its request_id and trace_id; got {line}"
         )
+
+
+def test_without_an_exporter_tracing_is_off_and_the_rest_works(call, lines, spans, closing) -> None:
+    stream = lines()
+    telemetry = setup_telemetry("orders", build=BUILD, registry=_registry(), stream=stream)
+    closing(telemetry)
+    assert telemetry.tracing is False, "no exporter: tracing is off"
+    app = telemetry.instrument(_shop(), checks={})
+    caller_provider, _ = spans.provider("gateway")
+    with caller_provider.get_tracer("t").start_as_current_span("gateway"):
+        headers = telemetry_module.inject_headers()
+    raw = [(b"traceparent", headers["traceparent"].encode()), (b"x-request-id", b"quiet-1")]
+    reply = asyncio.run(call(app, "GET", "/orders/3", headers=raw))
+    assert reply.status == 200
+    assert reply.header("x-request-id") == "quiet-1", "the request id works as ever"
+    assert _samples(telemetry.registry, "http_requests_total") == {
+        (("method", "GET"), ("route", "/orders/{order_id}"), ("status", "200")): 1.0
+    }, "and so do the RED metrics"
+    records = stream.records()
+    assert [line["event"] for line in records] == ["order read", "request"]
+    for line in records:
+        assert line.get("request_id") == "quiet-1", line
+        assert "trace_id" not in line, f"tracing off: no span, so no trace id; got {line}"
+    carried = telemetry_module.extract_headers(headers)
+    with telemetry.continue_trace(carried, "nightly job") as span:
+        assert not span.is_recording(), "tracing off: continue_trace makes no span either"
+        assert telemetry_module.current_request_id() is not None, "but sets a request id"
 
 
 def test_a_bad_request_id_is_replaced_and_never_logged(call, lines, spans, closing) -> None:

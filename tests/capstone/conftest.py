@@ -46,6 +46,17 @@ def wait_for(check: Callable[[], Any], timeout: float = 15.0, what: str = "condi
         pause = min(pause * 2, 0.3)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _telemetry_put_back() -> Iterator[None]:
+    """A test that builds a service's app in this process sets up the service's telemetry (its
+    log handler on the root logger); it is closed after each module, so the tests of other
+    folders (lesson 09's) start with logging as they found it."""
+    yield
+    from capstone.common.observability import shutdown_telemetry
+
+    shutdown_telemetry()
+
+
 @pytest.fixture
 def poll() -> Callable[..., Any]:
     """``poll(check, timeout, what)``: wait on a condition with a deadline, never a fixed sleep."""
