@@ -359,7 +359,10 @@ def started_shop(say: Say, timeout: float = 60.0) -> Iterator[str]:
         db_prefix=prefix,
         key_prefix=prefix,
         events_stream=f"{prefix}:orders.events",
-        env={"RATE_LIMIT_PER_MINUTE": str(BENCH_RATE_LIMIT)},
+        env={
+            "RATE_LIMIT_PER_MINUTE": str(BENCH_RATE_LIMIT),
+            "REGISTER_PER_CLIENT_PER_MINUTE": str(BENCH_RATE_LIMIT),
+        },
     )
     log_path = Path(tempfile.gettempdir()) / f"{prefix}.log"
     with log_path.open("w") as log:
@@ -406,8 +409,9 @@ def prepare(gateway: str, users: int, admin: tuple[str, str]) -> Fixture:
             _expect(stocked, 200, "set the stock")
             products.append(product)
     # users of their own for the warm-up: a shop that limits orders per user (a running one,
-    # --gateway) keeps the measured users' whole allowance for the measured load
-    warm_users = max(1, users // 4)
+    # --gateway) keeps the measured users' whole allowance for the measured load. Few of them:
+    # such a shop also limits registrations (20 a minute from one client, the admin's included)
+    warm_users = max(1, users // 8)
     emails = [f"bench-{tag}-{n}@example.com" for n in range(users + warm_users)]
     tokens = asyncio.run(_register(gateway, emails))
     return Fixture(
