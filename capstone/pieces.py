@@ -69,6 +69,7 @@ PIECES: dict[str, Piece] = {
         Piece("06.6", "06_services", "discovery", "capstone/common/discovery.py"),
         Piece("07.7", "07_messaging", "stream_consumer", "capstone/notifier/consumer.py"),
         Piece("07.8", "07_messaging", "outbox_relay", "capstone/orders/outbox.py"),
+        Piece("08.8", "08_security", "gateway_auth", "capstone/gateway/security.py"),
         Piece("08.9", "08_security", "gateway_limits", "capstone/gateway/ratelimit.py"),
         # every service's logs, request ids, RED metrics and traces
         Piece("09.8", "09_observability", "telemetry", "capstone/common/observability.py"),

@@ -101,7 +101,8 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         # asked on every authenticated request: one statement, so one round trip (no BEGIN/COMMIT)
         return await db.run_alone(lambda c: c.scalar(ROLE_OF, {"the_user": user_id}))
 
-    authenticate = security.make_authenticator(settings, role_of)
+    tokens = security.token_authority(settings, role_of)
+    authenticate = security.make_authenticator(tokens)
     Reader = Annotated[security.Principal, Security(authenticate, scopes=["orders:read"])]
     Writer = Annotated[security.Principal, Security(authenticate, scopes=["orders:write"])]
     Admin = Annotated[security.Principal, Security(authenticate, scopes=["admin"])]
@@ -147,7 +148,7 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         user = User(
             id=str(uuid.uuid4()),
             email=data.email.lower(),
-            password_hash=await security.hash_password(data.password),
+            password_hash=await security.passwords.hash(data.password),
             role="user",  # only an operator makes an admin: `journey capstone admin EMAIL`
         )
 
@@ -177,13 +178,12 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         found = await db.run(
             lambda s: s.scalars(select(User).where(User.email == email)).one_or_none()
         )
-        ok = await security.verify_password(found.password_hash if found else None, password)
+        ok = await security.passwords.verify(found.password_hash if found else None, password)
         if found is None or not ok:
             raise security.unauthorized("incorrect email or password")
-        scopes = security.grant(scope.split(), found.role)
-        token = security.issue_token(settings, found.id, scopes)
+        issued = tokens.issue(security.account(found.id, found.role), scope.split())
         return TokenOut(
-            access_token=token, expires_in=settings.jwt_ttl_seconds, scope=" ".join(scopes)
+            access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope
         )
 
     @app.get(f"{API}/users/me", tags=["auth"], responses=AUTHED)

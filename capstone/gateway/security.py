@@ -1,139 +1,82 @@
-"""Passwords, tokens and scopes (lesson 08).
+"""Passwords, tokens and scopes: lesson 08's gateway piece (exercise 08.8, ``gateway_auth``).
 
-- Passwords: argon2id (argon2-cffi) with OWASP's minimum parameters, hashed off the event loop.
-- Tokens: HS256 JWTs (PyJWT) with ``sub`` (user id), ``scope`` (space separated), ``iat``,
-  ``exp``, ``iss`` and ``aud``; issued by the OAuth2 password flow at ``/api/v1/auth/token``.
-  Verifying checks the signature, the expiry, the issuer *and* the audience, so a token signed
-  with the same key for another audience is refused.
+The piece holds the logic; this module is the glue that gives it the shop's settings and data:
+
+- Passwords: argon2id (argon2-cffi) with OWASP's minimum parameters, hashed and verified off the
+  event loop by the piece's ``PasswordHashing`` (an unknown email costs as long as a wrong
+  password).
+- Tokens: the piece's ``TokenAuthority`` issues HS256 JWTs with ``sub`` (user id), ``scope``,
+  ``iat``, ``nbf``, ``exp``, ``iss`` and ``aud``, and a ``kid`` header naming the key that signed
+  them; verifying checks the key, the signature, the times, the issuer *and* the audience, so a
+  token signed with the same key for another audience is refused. The shop's ring has one key,
+  ``JWT_SECRET`` under :data:`KEY_ID`.
 - Scopes: every user gets ``orders:read`` and ``orders:write``; admins also get ``admin``.
   Admin is the role stored with the user (``users.role``), which only an operator sets
   (``journey capstone admin EMAIL``): registering can never make anyone an admin.
 - A token is good only while its user exists, and only for the scopes the user's role still
-  allows: every check reads the user, so a deleted user's token is a 401 and a demoted admin's
-  token loses ``admin`` at once, not when it expires.
-- 401 for a missing, expired or forged token; 403 for a valid token without the needed scope.
+  allows: every check reads the user (``role_of``), so a deleted user's token is a 401 and a
+  demoted admin's token loses ``admin`` at once, not when it expires.
+- 401 for a missing, expired or forged token; 403 for a valid token without the needed scope;
+  both as problem+json with a ``WWW-Authenticate`` challenge.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import jwt
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from fastapi import Depends
-from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 
 from capstone.common.problems import Problem
 from capstone.gateway.settings import GatewaySettings
+from capstone.pieces import piece
 
-SCOPES = {
-    "orders:read": "read your orders and notifications",
-    "orders:write": "place orders",
-    "admin": "manage products and stock",
-}
-USER_SCOPES = ("orders:read", "orders:write")
+auth = piece("gateway_auth")
+
+if TYPE_CHECKING:  # the piece is chosen when the shop starts; to mypy its classes are Any
+    Principal = Any
+else:
+    Principal = auth.Principal
+
 ISSUER = "shop-gateway"
 AUDIENCE = "shop-api"
-ALGORITHM = "HS256"
+KEY_ID = "shop-1"  # the kid of the one key; rotating adds a new one and retires this
+TOKEN_URL = "/api/v1/auth/token"
 
 hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-# verified when the email is unknown, so a wrong email costs as long as a wrong password
-_DUMMY_HASH = hasher.hash("not-a-real-password")
-
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", scopes=SCOPES, auto_error=False)
-
-
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(hasher.hash, password)
-
-
-async def verify_password(password_hash: str | None, password: str) -> bool:
-    def verify() -> bool:
-        try:
-            return hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
-        except (VerifyMismatchError, InvalidHashError):
-            return False
-
-    return await asyncio.to_thread(verify)
-
-
-def allowed_scopes(role: str) -> list[str]:
-    return [*USER_SCOPES, "admin"] if role == "admin" else list(USER_SCOPES)
-
-
-def grant(requested: list[str], role: str) -> list[str]:
-    """The scopes a token gets: what was asked for and is allowed, or all allowed if none asked."""
-    allowed = allowed_scopes(role)
-    return [s for s in allowed if s in requested] if requested else allowed
-
-
-def issue_token(settings: GatewaySettings, user_id: str, scopes: list[str]) -> str:
-    now = int(time.time())
-    claims = {
-        "sub": user_id,
-        "scope": " ".join(scopes),
-        "iat": now,
-        "exp": now + settings.jwt_ttl_seconds,
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-    }
-    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: str
-    scopes: frozenset[str]
-
-
-def unauthorized(detail: str) -> Problem:
-    return Problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
-
+passwords = auth.PasswordHashing(hasher)
 
 # the role of the user with this id, or None when there is no such user (any more)
 RoleOf = Callable[[str], Awaitable[str | None]]
 
 
-def make_authenticator(settings: GatewaySettings, role_of: RoleOf) -> Any:
-    """The dependency ``Security(authenticate, scopes=[...])`` that every protected route uses."""
-    secret = settings.jwt_secret.get_secret_value()
+def account(user_id: str, role: str) -> Any:
+    """The piece's view of a user: who, and whether the stored role is admin."""
+    return auth.Account(user_id, is_admin=role == "admin")
 
-    async def authenticate(
-        security_scopes: SecurityScopes,
-        token: Annotated[str | None, Depends(oauth2_scheme)],
-    ) -> Principal:
-        if not token:
-            raise unauthorized("a bearer token is required")
-        try:
-            claims = jwt.decode(
-                token,
-                secret,
-                algorithms=[ALGORITHM],
-                issuer=ISSUER,
-                audience=AUDIENCE,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
-            )
-        except jwt.PyJWTError as error:
-            raise unauthorized(f"invalid token: {error}") from error
-        user_id = str(claims["sub"])
+
+def token_authority(settings: GatewaySettings, role_of: RoleOf) -> Any:
+    """The gateway's ``TokenAuthority``: its key, its issuer and audience, and the lookup that
+    every authentication awaits."""
+
+    async def users(user_id: str) -> Any:
         role = await role_of(user_id)
-        if role is None:
-            raise unauthorized("this token's user no longer exists")
-        # what the token says, as far as the user's role still allows it
-        granted = frozenset(str(claims.get("scope", "")).split()) & set(allowed_scopes(role))
-        missing = [s for s in security_scopes.scopes if s not in granted]
-        if missing:
-            raise Problem(
-                403,
-                "Forbidden",
-                f"this token lacks the scope {' '.join(missing)}",
-                headers={"WWW-Authenticate": f'Bearer scope="{security_scopes.scope_str}"'},
-            )
-        return Principal(user_id=user_id, scopes=granted)
+        return None if role is None else account(user_id, role)
 
-    return authenticate
+    return auth.TokenAuthority(
+        [auth.SigningKey(KEY_ID, settings.jwt_secret.get_secret_value())],
+        users=users,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        ttl_seconds=settings.jwt_ttl_seconds,
+    )
+
+
+def make_authenticator(authority: Any) -> Any:
+    """The dependency ``Security(authenticate, scopes=[...])`` that every protected route uses
+    (its 401 and 403 become problem+json in the shop's error handlers)."""
+    return auth.bearer_dependency(authority, TOKEN_URL)
+
+
+def unauthorized(detail: str) -> Problem:
+    return Problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})

@@ -87,6 +87,8 @@ def test_missing_forged_expired_or_misdirected_token_is_401(shop):
 
     import jwt
 
+    from capstone.gateway.security import KEY_ID
+
     secret = shop.system.config.jwt_secret  # the session's own random key
     user_id = _me(shop, shop.user())  # a token is good only while its user exists
     now = int(time.time())
@@ -99,7 +101,7 @@ def test_missing_forged_expired_or_misdirected_token_is_401(shop):
     }
 
     def bearer(**claims):
-        token = jwt.encode({**good, **claims}, secret, algorithm="HS256")
+        token = jwt.encode({**good, **claims}, secret, algorithm="HS256", headers={"kid": KEY_ID})
         return {"Authorization": f"Bearer {token}"}
 
     with shop.client() as http:

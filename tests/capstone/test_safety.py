@@ -169,13 +169,20 @@ def test_up_makes_secrets_once_and_keeps_them_outside_the_repository(tmp_path):
 def test_a_token_signed_with_a_published_secret_is_refused(shop):
     import jwt
 
+    from capstone.gateway.security import KEY_ID
+
     now = int(time.time())
     admin_id = _me(shop, shop.admin())
     claims = {
         "sub": admin_id, "scope": "admin orders:read orders:write", "iat": now,
         "exp": now + 60, "iss": "shop-gateway", "aud": "shop-api",
     }  # fmt: skip
-    forged = jwt.encode(claims, "dev-only-secret-change-me-0123456789abcdef", algorithm="HS256")
+    forged = jwt.encode(
+        claims,
+        "dev-only-secret-change-me-0123456789abcdef",
+        algorithm="HS256",
+        headers={"kid": KEY_ID},  # the right key id: only the secret is wrong
+    )
     product = {"sku": f"f-{uuid.uuid4().hex[:8]}", "name": "forged", "price_cents": 1}
     with shop.client() as http:
         reply = http.post("/products", json=product, headers={"Authorization": f"Bearer {forged}"})
