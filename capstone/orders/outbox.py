@@ -120,6 +120,7 @@ def build_relay(db: Database, redis: Any, settings: OrdersSettings) -> Any:
         group=settings.consumer_group,
         name=f"orders-{socket.gethostname()}-{os.getpid()}",
         recheck_seconds=settings.outbox_check_after_seconds,
+        lease_seconds=settings.outbox_lease_seconds,
         poll_seconds=settings.outbox_poll_seconds,
         max_entries=settings.stream_max_entries,
         hooks=ShopRelayHooks(settings.events_stream),

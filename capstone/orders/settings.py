@@ -1,5 +1,7 @@
 """Orders configuration (lesson 03: pydantic-settings)."""
 
+from pydantic import Field
+
 from capstone.common.secrets import Secret
 from capstone.common.settings import ServiceSettings
 
@@ -20,6 +22,10 @@ class OrdersSettings(ServiceSettings):
     stream_max_entries: int = 100_000
     # a published row is checked (acknowledged? vanished?) once it is this old
     outbox_check_after_seconds: float = 1.0
+    # a relay's claim on its rows during a pass (a pass takes milliseconds): the rows of an
+    # instance killed mid-pass wait this long before another instance's relay takes them, so
+    # their events (and notifications) are late by at most about this much
+    outbox_lease_seconds: float = Field(default=5.0, gt=0)
     # how long a repeated request waits for the first one with its key before answering 409
     idempotency_wait_seconds: float = 5.0
     # a claim older than this whose request never finished (a crash) may be taken over
