@@ -133,11 +133,11 @@ class ProductNotFound(LookupError):
     """No product has this id."""
 
 
-class Cacheable(Protocol):
+class _Cacheable(Protocol):
     def to_json(self) -> str: ...
 
 
-C = TypeVar("C", bound=Cacheable)
+_C = TypeVar("_C", bound=_Cacheable)
 
 
 class ProductCache:
@@ -214,9 +214,9 @@ class ProductCache:
     def _get_or_load(
         self,
         current_key: Callable[[], str],
-        load: Callable[[], C | None],
-        parse: Callable[[str | bytes], C],
-    ) -> C | None:
+        load: Callable[[], _C | None],
+        parse: Callable[[str | bytes], _C],
+    ) -> _C | None:
         try:
             self._catch_up()
             # Read the generation BEFORE loading: if a write commits while we load, it bumps the
