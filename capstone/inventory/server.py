@@ -126,7 +126,9 @@ def side_app(db: Database) -> FastAPI:
 
 async def run(settings: InventorySettings, db: Database, http: Any) -> None:
     """The gRPC server until the HTTP side server ``http`` returns (on SIGTERM or SIGINT)."""
-    server = grpc.aio.server(interceptors=grpc_server_interceptors())
+    server = grpc.aio.server(
+        interceptors=grpc_server_interceptors(), options=[("grpc.so_reuseport", 0)]
+    )
     pb_grpc.add_InventoryServicer_to_server(InventoryServicer(db), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -52,6 +52,25 @@ async def stock_server(store: Any) -> AsyncIterator[Any]:
         await server.stop(GRACE_SECONDS)
 
 
+def test_a_taken_port_is_refused_not_shared(run) -> None:
+    async def main() -> None:
+        server, port = await server_mod.start_server(catalog(), "127.0.0.1:0")
+        try:
+            try:
+                second, _ = await server_mod.start_server(catalog(), f"127.0.0.1:{port}")
+            except RuntimeError:
+                return  # refused: the port stays the first server's alone
+            await second.stop(None)
+            pytest.fail(
+                "a second server started on a port in use: gRPC shared it (its SO_REUSEPORT "
+                "option is on unless the server is made with ('grpc.so_reuseport', 0))"
+            )
+        finally:
+            await server.stop(GRACE_SECONDS)
+
+    run(main())
+
+
 async def rpc_error(call: Any) -> grpc.aio.AioRpcError:
     with pytest.raises(grpc.aio.AioRpcError) as failed:
         await call
@@ -269,7 +288,8 @@ class ScriptedStock(pb_grpc.StockServicer):
 
 @asynccontextmanager
 async def scripted_server(servicer: ScriptedStock) -> AsyncIterator[str]:
-    server = grpc.aio.server()
+    # without SO_REUSEPORT: servers started at the same moment never share a port
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     pb_grpc.add_StockServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

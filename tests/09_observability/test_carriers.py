@@ -200,7 +200,8 @@ def test_metadata_crosses_a_real_grpc_call(spans) -> None:
         return request
 
     async def main():
-        server = grpc.aio.server()
+        # SO_REUSEPORT off: a taken port fails instead of being shared (lesson 06)
+        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         server.add_generic_rpc_handlers(
             (
                 grpc.method_handlers_generic_handler(

@@ -588,7 +588,8 @@ def test_one_trace_follows_an_order_across_http_grpc_and_a_stream(
             await client.aclose()
 
     async def main() -> httpx.Response:
-        server = grpc.aio.server()
+        # SO_REUSEPORT off: a taken port fails instead of being shared (lesson 06)
+        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         server.add_generic_rpc_handlers(
             (
                 grpc.method_handlers_generic_handler(

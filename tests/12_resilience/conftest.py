@@ -155,7 +155,8 @@ async def _grpc_server(handlers: dict[str, Callable[..., Any]]) -> AsyncIterator
     """
     import grpc
 
-    server = grpc.aio.server()
+    # SO_REUSEPORT off: a taken port fails instead of being shared (lesson 06)
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     methods = {name: grpc.unary_unary_rpc_method_handler(fn) for name, fn in handlers.items()}
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Flaky", methods),))
     port = server.add_insecure_port("127.0.0.1:0")

@@ -125,9 +125,10 @@ async def start_server(
 ) -> tuple[grpc.aio.Server, int]:
     """Starts a ``grpc.aio`` server for ``store`` on ``address`` and returns it with its port.
 
-    With port 0 the system picks a free port: the one returned is where it listens. The
-    server also answers the standard health service (``health.aio.HealthServicer``): SERVING
-    for the whole server ("") and for ``SERVICE_NAME``. The caller stops it:
-    ``await server.stop(grace_seconds)``.
+    With port 0 the system picks a free port: the one returned is where it listens. A port
+    that is taken raises RuntimeError (turn off gRPC's ``grpc.so_reuseport`` option, which
+    would share it silently). The server also answers the standard health service
+    (``health.aio.HealthServicer``): SERVING for the whole server ("") and for
+    ``SERVICE_NAME``. The caller stops it: ``await server.stop(grace_seconds)``.
     """
     raise NotImplementedError("06.4: make the server, add both servicers, bind, start")

@@ -58,7 +58,8 @@ def closed_port() -> int:
 
 
 async def main() -> None:
-    server = grpc.aio.server()
+    # SO_REUSEPORT off: a taken port fails instead of being shared (lesson 06)
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     stock_pb2_grpc.add_StockServicer_to_server(Stock(), server)
     port = server.add_insecure_port("127.0.0.1:0")  # 0: the system picks a free port
     await server.start()

@@ -60,7 +60,8 @@ class Back:
 
 @contextlib.asynccontextmanager
 async def grpc_service(name: str, method: str, handler):
-    server = grpc.aio.server()
+    # SO_REUSEPORT off: a taken port fails instead of being shared (lesson 06)
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     handlers = {method: grpc.unary_unary_rpc_method_handler(handler)}
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
     port = server.add_insecure_port("127.0.0.1:0")  # a free port, loopback only

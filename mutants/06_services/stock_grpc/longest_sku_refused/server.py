@@ -157,12 +157,16 @@ async def start_server(
 ) -> tuple[grpc.aio.Server, int]:
     """Starts a ``grpc.aio`` server for ``store`` on ``address`` and returns it with its port.
 
-    With port 0 the system picks a free port: the one returned is where it listens. The
-    server also answers the standard health service (``health.aio.HealthServicer``): SERVING
-    for the whole server ("") and for ``SERVICE_NAME``. The caller stops it:
-    ``await server.stop(grace_seconds)``.
+    With port 0 the system picks a free port: the one returned is where it listens. A port
+    that is taken raises RuntimeError (turn off gRPC's ``grpc.so_reuseport`` option, which
+    would share it silently). The server also answers the standard health service
+    (``health.aio.HealthServicer``): SERVING for the whole server ("") and for
+    ``SERVICE_NAME``. The caller stops it: ``await server.stop(grace_seconds)``.
     """
-    server = grpc.aio.server()
+    # gRPC turns SO_REUSEPORT on by default: a second server on a taken port would start without
+    # an error and take a share of its connections (and servers asking for port 0 at the same
+    # moment can land on one port). Off, binding a taken port raises RuntimeError.
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     stock_pb2_grpc.add_StockServicer_to_server(StockServicer(store), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
