@@ -11,20 +11,17 @@ values and errors into the HTTP contract: ProductOut, ProductPage with an opaque
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import redis
 
 from capstone.common.db import Database
-from capstone.common.problems import Problem
-from capstone.common.validation import MAX_ID
+from capstone.common.problems import Problem, invalid_cursor
 from capstone.contracts.catalog import ProductIn, ProductOut, ProductPage, ProductPatch
-from capstone.contracts.paging import InvalidCursor, decode_cursor, encode_cursor
+from capstone.contracts.paging import InvalidCursor, decode_id_cursor, encode_cursor
 from capstone.pieces import piece
 
 store = piece("catalog_store")
-T = TypeVar("T")
 
 
 class Catalog:
@@ -44,14 +41,14 @@ class Catalog:
 
     async def create(self, data: ProductIn) -> ProductOut:
         try:
-            view = await self._call(lambda: self.service.create_product(**data.model_dump()))
+            view = await self.db.in_thread(lambda: self.service.create_product(**data.model_dump()))
         except store.DuplicateSku as error:
             raise Problem(409, "Conflict", f"a product with sku {data.sku!r} exists") from error
         return _out(view)
 
     async def get(self, product_id: int) -> tuple[ProductOut, bool]:
         """The product and whether it came from the cache; 404 when there is none."""
-        view = await self._call(lambda: self.service.get_product(product_id))
+        view = await self.db.in_thread(lambda: self.service.get_product(product_id))
         if view is None:
             raise _not_found(product_id)
         return _out(view), view.from_cache
@@ -59,24 +56,26 @@ class Catalog:
     async def update(self, product_id: int, patch: ProductPatch) -> ProductOut:
         changes: dict[str, Any] = patch.model_dump(exclude_none=True)
         try:
-            view = await self._call(lambda: self.service.update_product(product_id, **changes))
+            view = await self.db.in_thread(
+                lambda: self.service.update_product(product_id, **changes)
+            )
         except store.ProductNotFound as error:
             raise _not_found(product_id) from error
         return _out(view)
 
     async def page(self, limit: int, cursor: str | None) -> tuple[ProductPage, bool]:
         """The page after ``cursor`` (the first without one) and whether it came from the cache."""
-        after_id = after_id_of(cursor)  # a bad cursor is a 422 before any database work
-        found = await self._call(lambda: self.service.page(limit, after_id))
+        try:
+            after_id = decode_id_cursor(cursor)  # a bad cursor is a 422 before any database work
+        except InvalidCursor as error:
+            raise invalid_cursor() from error
+        found = await self.db.in_thread(lambda: self.service.page(limit, after_id))
         next_cursor = None if found.next_after is None else encode_cursor(found.next_after)
         page = ProductPage(items=[_out(view) for view in found.items], next_cursor=next_cursor)
         return page, found.from_cache
 
     def close(self) -> None:
         self.redis.close()
-
-    async def _call(self, fn: Callable[[], T]) -> T:
-        return await self.db.in_thread(fn)
 
 
 def _out(view: Any) -> ProductOut:
@@ -85,21 +84,3 @@ def _out(view: Any) -> ProductOut:
 
 def _not_found(product_id: int) -> Problem:
     return Problem(404, "Not Found", f"no product {product_id}")
-
-
-def after_id_of(cursor: str | None) -> int:
-    """The id after which the page starts (0: the first page); a 422 for a cursor not made here."""
-    if cursor is None:
-        return 0
-    try:
-        (after_id,) = decode_cursor(cursor)
-    except (InvalidCursor, ValueError) as error:
-        raise _invalid_cursor() from error
-    # the store's ids are bigints; a bool is an int to Python, never an id
-    if type(after_id) is not int or not 0 < after_id <= MAX_ID:
-        raise _invalid_cursor()
-    return after_id
-
-
-def _invalid_cursor() -> Problem:
-    return Problem(422, "Invalid cursor", "use the next_cursor of the previous page")

@@ -90,6 +90,11 @@ def retry_after() -> str:
     return str(random.randint(*RETRY_AFTER_SECONDS))
 
 
+def invalid_cursor() -> Problem:
+    """The 422 for a paged list's cursor that the service did not make."""
+    return Problem(422, "Invalid cursor", "use the next_cursor of the previous page")
+
+
 def unavailable(what: str) -> Problem:
     return Problem(
         503,

@@ -15,7 +15,10 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Query
 
+from capstone.common.validation import MAX_ID
+
 PAGE_DEFAULT = 20
+PRODUCT_PAGE_DEFAULT = 50  # a catalog is browsed in longer pages than one's own orders
 PAGE_MAX = 100
 CURSOR_MAX_LENGTH = 200
 
@@ -48,3 +51,20 @@ def decode_cursor(cursor: str) -> list[Any]:
     if not isinstance(position, list):
         raise InvalidCursor("the cursor is not one this service made")
     return position
+
+
+def page_params(limit: int, cursor: str | None) -> dict[str, Any]:
+    """The query that asks a service for a page: ``limit``, and ``cursor`` when there is one."""
+    return {"limit": limit} if cursor is None else {"limit": limit, "cursor": cursor}
+
+
+def decode_id_cursor(cursor: str | None) -> int:
+    """For a list in id order: the id after which the page starts, 0 for the first page (no
+    cursor). :class:`InvalidCursor` unless the cursor holds one id in ``bigint``'s range."""
+    if cursor is None:
+        return 0
+    position = decode_cursor(cursor)
+    # a bool is an int to Python, never an id
+    if len(position) != 1 or type(position[0]) is not int or not 0 <= position[0] <= MAX_ID:
+        raise InvalidCursor("the cursor is not one this service made")
+    return position[0]

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from capstone.common.db import Database
 from capstone.common.discovery import registration
 from capstone.common.health import database_check, redis_check
-from capstone.common.problems import Problem
+from capstone.common.problems import invalid_cursor
 from capstone.common.service import create_app, serve_app, stop_task
 from capstone.contracts import headers
 from capstone.contracts.notifications import NotificationOut, NotificationPage
@@ -31,7 +31,7 @@ from capstone.contracts.paging import (
     Cursor,
     InvalidCursor,
     Limit,
-    decode_cursor,
+    decode_id_cursor,
     encode_cursor,
 )
 from capstone.notifier.consumer import build_consumer
@@ -39,19 +39,6 @@ from capstone.notifier.models import Notification
 from capstone.notifier.settings import NotifierSettings
 
 UserId = Annotated[str, Header(alias=headers.USER_ID, min_length=1, max_length=64)]
-
-
-def _after(cursor: str | None) -> int:
-    """The id after which the page starts; a 422 for a cursor not made here."""
-    if cursor is None:
-        return 0
-    try:
-        (last_id,) = decode_cursor(cursor)
-    except (InvalidCursor, TypeError, ValueError) as error:
-        raise Problem(422, "Invalid cursor", "use the next_cursor of the previous page") from error
-    if not isinstance(last_id, int) or not 0 <= last_id < 2**63:
-        raise Problem(422, "Invalid cursor", "use the next_cursor of the previous page")
-    return last_id
 
 
 def _page(session: Any, user_id: str, limit: int, after: int) -> NotificationPage:
@@ -129,7 +116,10 @@ def build_app(settings: NotifierSettings) -> FastAPI:
     async def my_notifications(
         user_id: UserId, limit: Limit = PAGE_DEFAULT, cursor: Cursor = None
     ) -> NotificationPage:
-        after = _after(cursor)
+        try:
+            after = decode_id_cursor(cursor)
+        except InvalidCursor as error:
+            raise invalid_cursor() from error
         return await db.run(lambda session: _page(session, user_id, limit, after))
 
     return app

@@ -21,7 +21,7 @@ from sqlalchemy import select, tuple_
 from capstone.common.db import Database
 from capstone.common.discovery import registration
 from capstone.common.health import database_check, redis_check
-from capstone.common.problems import PROBLEM_JSON, Problem
+from capstone.common.problems import PROBLEM_JSON, Problem, invalid_cursor
 from capstone.common.service import create_app, serve_app, stop_task
 from capstone.contracts import headers
 from capstone.contracts.orders import OrderIn, OrderItem, OrderOut, OrderPage, StockIn, StockOut
@@ -61,7 +61,7 @@ def _position(cursor: str | None) -> tuple[datetime, str] | None:
         created_at, order_id = decode_cursor(cursor)
         return datetime.fromisoformat(created_at), str(order_id)
     except (InvalidCursor, TypeError, ValueError) as error:
-        raise Problem(422, "Invalid cursor", "use the next_cursor of the previous page") from error
+        raise invalid_cursor() from error
 
 
 def _page_of_orders(session: Any, user_id: str, limit: int, cursor: str | None) -> OrderPage:
