@@ -106,6 +106,33 @@ class Shop:
             self._admin = self.user(*ADMIN)
         return self._admin
 
+    def me(self, headers: dict[str, str]) -> str:
+        """The id of the user whose token is in ``headers``."""
+        with self.client() as http:
+            return str(http.get("/users/me", headers=headers).json()["id"])
+
+    @staticmethod
+    def token_claims(user_id: str, scope: str, seconds: int = 60) -> dict[str, Any]:
+        """The claims of a token as the gateway issues it (its issuer and audience)."""
+        from capstone.gateway.security import AUDIENCE, ISSUER
+
+        now = int(time.time())
+        return {
+            "sub": user_id, "scope": scope, "iat": now, "exp": now + seconds,
+            "iss": ISSUER, "aud": AUDIENCE,
+        }  # fmt: skip
+
+    def signed_bearer(self, claims: dict[str, Any], secret: str | None = None) -> dict[str, str]:
+        """An Authorization header whose token holds exactly ``claims``, signed as the gateway
+        signs (HS256, its key id) with the session's secret, or with ``secret``."""
+        import jwt
+
+        from capstone.gateway.security import KEY_ID
+
+        key = secret if secret is not None else self.system.config.jwt_secret
+        token = jwt.encode(claims, key, algorithm="HS256", headers={"kid": KEY_ID})
+        return {"Authorization": f"Bearer {token}"}
+
     def product(self, stock: int) -> int:
         """A new product with ``stock`` units, made through the admin API."""
         tag = uuid.uuid4().hex[:10]

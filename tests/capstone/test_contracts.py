@@ -49,7 +49,8 @@ def test_the_product_and_order_bodies_are_lesson_03s_piece():
         assert getattr(catalog, name) is getattr(wire, name), name
     for name in ("OrderItem", "OrderIn", "OrderOut"):
         assert getattr(orders, name) is getattr(wire, name), name
-    assert (validation.SafeStr, validation.MAX_ID) == (wire.SafeStr, wire.MAX_ID)
+    assert validation.SafeStr is wire.SafeStr
+    assert validation.MAX_ID == wire.MAX_ID
     assert catalog.ProductPage.model_fields["items"].annotation == list[wire.ProductOut]
 
 

@@ -79,11 +79,6 @@ def test_rate_limit_is_429_with_retry_after(shop):
     assert reply.headers["content-type"] == "application/problem+json"
 
 
-def _me(shop, headers):
-    with shop.client() as http:
-        return http.get("/users/me", headers=headers).json()["id"]
-
-
 def _delivered(redis, stream, entry_id):
     """True once the notifier's group has read past ``entry_id`` and acknowledged everything."""
     groups = [g for g in redis.xinfo_groups(stream) if g["name"] == "notifier"]
@@ -105,7 +100,7 @@ def test_duplicate_delivery_writes_one_notification(shop, poll):
         ORDER_PLACED,
         {
             "order_id": str(uuid.uuid4()),
-            "user_id": _me(shop, user),
+            "user_id": shop.me(user),
             "items": [{"product_id": 1, "quantity": 1}],
         },
     )

@@ -78,11 +78,6 @@ def _insider(shop: Any) -> dict[str, str]:
     return {"X-Internal-Token": shop.system.config.internal_token}
 
 
-def _me(shop: Any, headers: dict[str, str]) -> str:
-    with shop.client() as http:
-        return str(http.get("/users/me", headers=headers).json()["id"])
-
-
 def _new_email() -> str:
     return f"u-{uuid.uuid4().hex[:10]}@example.com"
 
@@ -167,25 +162,12 @@ def test_up_makes_secrets_once_and_keeps_them_outside_the_repository(tmp_path):
 
 
 def test_a_token_signed_with_a_published_secret_is_refused(shop):
-    import jwt
-
-    from capstone.gateway.security import KEY_ID
-
-    now = int(time.time())
-    admin_id = _me(shop, shop.admin())
-    claims = {
-        "sub": admin_id, "scope": "admin orders:read orders:write", "iat": now,
-        "exp": now + 60, "iss": "shop-gateway", "aud": "shop-api",
-    }  # fmt: skip
-    forged = jwt.encode(
-        claims,
-        "dev-only-secret-change-me-0123456789abcdef",
-        algorithm="HS256",
-        headers={"kid": KEY_ID},  # the right key id: only the secret is wrong
-    )
+    claims = shop.token_claims(shop.me(shop.admin()), "admin orders:read orders:write")
+    # the right key id, issuer and audience: only the secret is wrong
+    forged = shop.signed_bearer(claims, secret="dev-only-secret-change-me-0123456789abcdef")
     product = {"sku": f"f-{uuid.uuid4().hex[:8]}", "name": "forged", "price_cents": 1}
     with shop.client() as http:
-        reply = http.post("/products", json=product, headers={"Authorization": f"Bearer {forged}"})
+        reply = http.post("/products", json=product, headers=forged)
     assert reply.status_code == 401
 
 
@@ -193,7 +175,7 @@ def test_a_deleted_users_token_is_refused(shop):
     import psycopg
 
     user = shop.user()
-    user_id = _me(shop, user)
+    user_id = shop.me(user)
     with psycopg.connect(shop.database_url("gateway"), autocommit=True) as conn:
         conn.execute("DELETE FROM users WHERE id = %s", (user_id,))
     with shop.client() as http:
