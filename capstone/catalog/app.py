@@ -24,7 +24,7 @@ from capstone.common.discovery import registration
 from capstone.common.health import database_check, redis_check
 from capstone.common.service import create_app, serve_app
 from capstone.contracts.catalog import ProductIn, ProductOut, ProductPage, ProductPatch
-from capstone.contracts.paging import Cursor, Limit
+from capstone.contracts.paging import PRODUCT_PAGE_DEFAULT, Cursor, Limit
 
 
 def build_app(settings: CatalogSettings) -> FastAPI:
@@ -53,7 +53,7 @@ def build_app(settings: CatalogSettings) -> FastAPI:
 
     # ``response_model`` documents the answers; the routes encode them once, themselves.
     @app.get("/products", response_model=ProductPage)
-    async def list_products(limit: Limit = 50, cursor: Cursor = None) -> Response:
+    async def list_products(limit: Limit = PRODUCT_PAGE_DEFAULT, cursor: Cursor = None) -> Response:
         page, from_cache = await catalog.page(limit, cursor)
         return _json(page, cache=_hit_or_miss(from_cache))
 

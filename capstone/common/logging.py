@@ -7,9 +7,9 @@ standard library's, the same JSON on stdout, each with ``service``, ``logger``, 
 its ``trace_id`` and ``span_id``: a log search finds the trace, and the trace's id finds every
 log line of the order.
 
-Where the request id lives: an HTTP request's in the piece's context variable (its middleware
-sets it); a gRPC call's or a stream entry's bound with structlog's contextvars
-(:func:`bind_request_id`, or ``bound_contextvars``). :func:`current_request_id` reads either.
+Where the request id lives: an HTTP request's and a stream entry's in the piece's context
+variable (its middleware and the notifier's consumer hooks set it); a gRPC call's bound with
+structlog's contextvars (:func:`bind_request_id`). :func:`current_request_id` reads either.
 """
 
 from __future__ import annotations
@@ -36,17 +36,10 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     setup_telemetry(service, level)
 
 
-def acceptable_request_id(request_id: str | bytes | None) -> str | None:
-    """The caller's request id if it is safe to echo and log (1 to 128 visible ASCII
-    characters), else None: anything else is replaced, never echoed or logged as is."""
-    value: str | None = _carriers.clean_request_id(request_id)
-    return value
-
-
 def bind_request_id(request_id: str | None) -> str:
     """Binds the incoming request id (or a new one, when it is missing or not acceptable) to
     every log line of this task."""
-    rid = acceptable_request_id(request_id) or new_request_id()
+    rid = _carriers.clean_request_id(request_id) or new_request_id()
     bind_contextvars(request_id=rid)
     return rid
 

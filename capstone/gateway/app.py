@@ -27,7 +27,13 @@ from capstone.common.validation import ASCII_TOKEN, MAX_ID, SafeStr
 from capstone.contracts.catalog import ProductIn, ProductOut, ProductPage, ProductPatch
 from capstone.contracts.notifications import NotificationPage
 from capstone.contracts.orders import OrderIn, OrderOut, OrderPage, StockIn, StockOut
-from capstone.contracts.paging import PAGE_DEFAULT, Cursor, Limit
+from capstone.contracts.paging import (
+    PAGE_DEFAULT,
+    PRODUCT_PAGE_DEFAULT,
+    Cursor,
+    Limit,
+    page_params,
+)
 from capstone.gateway import security
 from capstone.gateway.cache import ResponseCache
 from capstone.gateway.docs import DOCS_HTML
@@ -161,7 +167,7 @@ def build_app(settings: GatewaySettings) -> FastAPI:
             raise Problem(409, "Conflict", "this email is already registered") from error
         return user_out(user)
 
-    @app.post(f"{API}/auth/token", tags=["auth"], responses=error_responses(401, 429, *COMMON))
+    @app.post(security.TOKEN_URL, tags=["auth"], responses=error_responses(401, 429, *COMMON))
     async def login(
         request: Request,
         username: Annotated[SafeStr, Form(min_length=1, max_length=320)],
@@ -182,9 +188,7 @@ def build_app(settings: GatewaySettings) -> FastAPI:
         if found is None or not ok:
             raise security.unauthorized("incorrect email or password")
         issued = tokens.issue(security.account(found.id, found.role), scope.split())
-        return TokenOut(
-            access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope
-        )
+        return TokenOut.model_validate(issued, from_attributes=True)
 
     @app.get(f"{API}/users/me", tags=["auth"], responses=AUTHED)
     async def me(who: Anyone) -> UserOut:
@@ -197,10 +201,9 @@ def build_app(settings: GatewaySettings) -> FastAPI:
     # The routes answer the service's own response; response_model documents it.
 
     @app.get(f"{API}/products", tags=["products"], response_model=ProductPage, responses=PUBLIC)
-    async def list_products(limit: Limit = 50, cursor: Cursor = None) -> Response:
+    async def list_products(limit: Limit = PRODUCT_PAGE_DEFAULT, cursor: Cursor = None) -> Response:
         """Keyset pages: pass the answer's ``next_cursor`` as ``cursor`` for the next one."""
-        page = {"limit": limit, "cursor": cursor} if cursor else {"limit": limit}
-        return await catalog.call("GET", "/products", params=page)
+        return await catalog.call("GET", "/products", params=page_params(limit, cursor))
 
     @app.get(
         f"{API}/products/{{product_id}}",
@@ -280,7 +283,7 @@ def build_app(settings: GatewaySettings) -> FastAPI:
     async def list_orders(
         who: Reader, limit: Limit = PAGE_DEFAULT, cursor: Cursor = None
     ) -> Response:
-        page = {"limit": limit, "cursor": cursor} if cursor else {"limit": limit}
+        page = page_params(limit, cursor)
         return await orders.call("GET", "/orders", user_id=who.user_id, params=page)
 
     @app.get(
@@ -302,7 +305,7 @@ def build_app(settings: GatewaySettings) -> FastAPI:
     async def list_notifications(
         who: Reader, limit: Limit = PAGE_DEFAULT, cursor: Cursor = None
     ) -> Response:
-        page = {"limit": limit, "cursor": cursor} if cursor else {"limit": limit}
+        page = page_params(limit, cursor)
         return await notifier.call("GET", "/notifications", user_id=who.user_id, params=page)
 
     return app

@@ -35,7 +35,7 @@ from capstone.common import tracing
 from capstone.common.db import Database
 from capstone.common.logging import current_request_id, get_logger
 from capstone.orders.settings import OrdersSettings
-from capstone.pieces import piece
+from capstone.pieces import lesson_module, piece
 
 relay_piece = piece("outbox_relay")
 envelope = piece("events")
@@ -47,7 +47,8 @@ REPUBLISHED = Counter(
 ACKNOWLEDGED = Counter("outbox_acknowledged_total", "events the consumer group acknowledged")
 PAUSED = Gauge("outbox_publishing_paused", "1 while the stream is full of unread entries")
 STREAM_ENTRIES = Gauge("outbox_stream_entries", "entries in the stream when last measured")
-REQUEST_ID = "request_id"  # the header (entry field) that carries the request id
+# the header (entry field) that carries the request id: the one the notifier's hooks read
+REQUEST_ID: str = lesson_module("telemetry", "carriers").REQUEST_ID_FIELD
 log = get_logger("capstone.orders.outbox")
 
 
