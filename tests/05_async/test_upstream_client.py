@@ -20,8 +20,9 @@ upstream = load(__file__, "upstream_client")
 UpstreamClient = upstream.UpstreamClient
 
 
-def _echo_app(status: int = 200):
-    """Answers every request with `status` and what it received, as JSON."""
+def _echo_app(status: int = 200, name: str = "echo"):
+    """Answers every request with `status` and what it received, as JSON; `name` tells which
+    server answered."""
     from aiohttp import web
 
     async def echo(request: web.Request) -> web.Response:
@@ -32,9 +33,11 @@ def _echo_app(status: int = 200):
             "query": dict(request.query),
             "request_ids": request.headers.getall(upstream.REQUEST_ID_HEADER, []),
             "body": await request.text(),
+            "content_type": request.content_type,
+            "server": name,
             "peer_port": peer[1] if peer else None,
         }
-        return web.json_response(seen, status=status, headers={"X-Answered-By": "echo"})
+        return web.json_response(seen, status=status, headers={"X-Answered-By": name})
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", echo)
@@ -49,15 +52,20 @@ def test_paths_are_relative_to_the_base_url_and_json_is_decoded(serve) -> None:
         ):
             got = await client.get_json("/products/7", params={"fields": "name"})
             posted = await client.post_json("/products", {"name": "mug"})
-            return got, posted
+            empty = await client.post_json("/products", {})
+            return got, posted, empty
 
-    got, posted = asyncio.run(main())
+    got, posted, empty = asyncio.run(main())
     assert (got["method"], got["path"]) == ("GET", "/api/products/7"), (
         "request paths are appended to the base URL"
     )
     assert got["query"] == {"fields": "name"}, "params become the query string"
     assert posted["method"] == "POST"
     assert posted["body"].replace(" ", "") == '{"name":"mug"}', "post_json sends the body as JSON"
+    assert posted["content_type"] == "application/json", (
+        "a JSON body says so in Content-Type: a FastAPI service answers 422 to any other"
+    )
+    assert empty["body"] == "{}", "an empty JSON object is a body too (test `is not None`)"
 
 
 def test_the_pass_through_call_returns_any_answer_as_it_came(serve) -> None:
@@ -138,7 +146,7 @@ def test_one_session_serves_every_call_and_is_made_on_the_running_loop(
     client = UpstreamClient("catalog", timeout=2.0)
 
     async def main() -> list[dict]:
-        async with serve(_echo_app()) as one, serve(_echo_app()) as two:
+        async with serve(_echo_app(name="one")) as one, serve(_echo_app(name="two")) as two:
             try:
                 seen = []
                 for _ in range(4):
@@ -156,7 +164,9 @@ def test_one_session_serves_every_call_and_is_made_on_the_running_loop(
     assert len({s["peer_port"] for s in seen[:4]}) == 1, (
         "calls one after another reuse one kept-alive connection"
     )
-    assert seen[4]["path"] == "/p", "a call may name another base_url (another instance)"
+    assert [s["server"] for s in seen] == ["one"] * 4 + ["two"], (
+        "each call goes to the base_url it names (another instance of the upstream)"
+    )
     assert not opened.unclosed(), "aclose closes the session"
 
 
@@ -219,7 +229,8 @@ def test_a_hung_upstream_times_out(serve, gauge) -> None:
         g = gauge()
 
         async def hang(request: web.Request) -> web.Response:
-            await g.hold_forever()
+            async with g.held():
+                await g.hold_forever()
             return web.json_response({})
 
         app = web.Application()
@@ -232,6 +243,7 @@ def test_a_hung_upstream_times_out(serve, gauge) -> None:
             with pytest.raises(upstream.UpstreamTimeout) as caught:
                 await client.request("GET", "/slow")
             assert caught.value.status is None, "no answer came: there is no status"
+            assert g.total == 1, "a request that timed out is not sent again: it may still run"
             return time.perf_counter() - started
 
     elapsed = asyncio.run(main())
