@@ -143,6 +143,24 @@ def test_lines_carry_the_request_id_and_the_trace_id(lines, spans, closing) -> N
     )
 
 
+def test_an_exception_logged_carries_its_traceback(lines, spans, closing) -> None:
+    telemetry, _, stream = _setup(lines, spans)
+    closing(telemetry)
+    try:
+        raise KeyError("order 42")
+    except KeyError:
+        telemetry_module.get_logger("capstone.orders").exception("lookup failed")
+        logging.getLogger("uvicorn.error").exception("stdlib lookup failed")
+    records = stream.records()
+    assert [line["event"] for line in records] == ["lookup failed", "stdlib lookup failed"]
+    for line in records:
+        assert "Traceback" in line.get("exception", ""), (
+            "log.exception(...) keeps the traceback, rendered as text in an `exception` field "
+            f"(structlog's format_exc_info, for both kinds of logger); got {sorted(line)}"
+        )
+        assert "KeyError: 'order 42'" in line["exception"]
+
+
 def test_the_level_filters_both_kinds_of_logger(lines, spans, closing) -> None:
     telemetry, _, stream = _setup(lines, spans, level="warning")
     closing(telemetry)
