@@ -25,7 +25,7 @@ from capstone.common import tracing
 from capstone.common.health import Check, health_router
 from capstone.common.internal import InternalTokenMiddleware, has_internal_token
 from capstone.common.limits import RequestLimitsMiddleware, with_header_timeout
-from capstone.common.logging import configure_logging, get_logger
+from capstone.common.logging import get_logger
 from capstone.common.observability import (
     instrument,
     metrics_response,
@@ -204,7 +204,7 @@ def run_cli(
 def _refuse_to_start(service: str, error: ValidationError) -> None:
     """Exits with status 2 and says which setting is wrong, never what its value was: the
     value may be a secret (pydantic's own message would print it)."""
-    configure_logging(service)
+    setup_telemetry(service)
     problems = [
         f"{'.'.join(str(part) for part in e['loc']).upper()}: {e['msg']}"
         for e in error.errors(include_input=False, include_url=False)
@@ -228,7 +228,7 @@ def _shared_settings(service: str, settings: ServiceSettings) -> Any:
             redis_url=settings.redis_url,
         )
     except lesson.SettingsError as error:
-        configure_logging(service)
+        setup_telemetry(service)
         problems = [f"{name}: {problem}" for name, problem in error.problems.items()]
         get_logger(f"capstone.{service}").error("refusing to start", problems=problems)
         sys.exit(2)

@@ -20,7 +20,7 @@ from prometheus_client import Counter, Histogram
 
 from capstone.common.db import Database
 from capstone.common.health import database_check, run_checks
-from capstone.common.logging import bind_request_id, get_logger
+from capstone.common.logging import get_logger, request_scope
 from capstone.common.service import create_app, run_loop, server_for, stop_on_signals
 from capstone.common.tracing import grpc_server_interceptors
 from capstone.contracts import inventory_pb2 as pb
@@ -89,13 +89,14 @@ class InventoryServicer(pb_grpc.InventoryServicer):
 
 @contextlib.contextmanager
 def _observe(method: str, context: grpc.aio.ServicerContext) -> Iterator[None]:
-    """Binds the caller's request id (metadata ``x-request-id``) and records RED metrics."""
+    """The caller's request id (metadata ``x-request-id``, a bad one replaced) on every log line
+    of the call, and its RED metrics."""
     metadata = dict(context.invocation_metadata() or ())
-    bind_request_id(str(metadata.get("x-request-id", "")) or None)
     started = time.perf_counter()
     code = "OK"
     try:
-        yield
+        with request_scope(metadata.get("x-request-id")):
+            yield
     except BaseException:
         status = context.code()
         code = status.name if isinstance(status, grpc.StatusCode) else "UNKNOWN"

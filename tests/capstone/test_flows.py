@@ -167,6 +167,30 @@ def test_products_are_paged_by_cursor(shop):
         assert cursor is None, "no page follows the newest product"
 
 
+def test_one_request_id_is_on_the_log_lines_of_every_service_an_order_crosses(shop, poll):
+    import json
+
+    request_id = f"flow-{uuid.uuid4().hex}"
+    user, pid = shop.user(), shop.product(stock=1)
+    headers = {**user, "Idempotency-Key": uuid.uuid4().hex, "X-Request-ID": request_id}
+    with shop.client() as http:
+        placed = http.post(
+            "/orders", json={"items": [{"product_id": pid, "quantity": 1}]}, headers=headers
+        )
+    assert placed.status_code == 201, placed.text
+
+    def services_that_logged_it() -> set[str]:
+        found = set()
+        for line in shop.log_path.read_text(errors="replace").splitlines():
+            service, _, text = line.partition(" | ")
+            if request_id in text and json.loads(text).get("request_id") == request_id:
+                found.add(service.strip())
+        return found
+
+    everyone = {"gateway", "orders", "inventory", "notifier"}
+    poll(lambda: everyone <= services_that_logged_it(), 20, "the request id in every log")
+
+
 def test_order_flow_idempotent_replay_and_notification(shop, poll):
     alice, bob = shop.user(), shop.user()
     pid = shop.product(stock=5)

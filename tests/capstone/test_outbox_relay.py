@@ -72,9 +72,9 @@ def _metric(name):
 
 def test_an_order_event_goes_out_as_lesson_twos_envelope_with_its_request_id(outbox):
     import redis.asyncio as aioredis
-    from structlog.contextvars import bound_contextvars
 
     from capstone.common.db import Database
+    from capstone.common.logging import request_scope
     from capstone.orders.outbox import add_event, build_relay
     from capstone.pieces import piece
 
@@ -86,7 +86,7 @@ def test_an_order_event_goes_out_as_lesson_twos_envelope_with_its_request_id(out
         db = Database(database_url, pool_size=2, max_overflow=0)
         redis = aioredis.from_url(redis_url)
         try:
-            with bound_contextvars(request_id="req-1"):
+            with request_scope("req-1"):
                 await db.run(lambda session: add_event(session, "order.placed", payload))
             relayed = _metric("outbox_relayed_total")
             relay = build_relay(db, redis, _settings(database_url, redis_url, stream))
