@@ -126,6 +126,14 @@ def test_tracing_is_off_without_a_trace_file_or_an_endpoint(monkeypatch, tmp_pat
         monkeypatch.delenv(name, raising=False)
     settings = ServiceSettings()
     assert tracing.exporters_for(settings) == []
+    # a service set up so: the piece traces nothing, and no global tracer provider is installed
+    # (the gRPC interceptors and the relay's spans would use it)
+    from capstone.common.observability import setup_telemetry, shutdown_telemetry
+
+    try:
+        assert setup_telemetry("orders", settings=settings).tracing is False
+    finally:
+        shutdown_telemetry()
     assert not tracing.enabled()
     # the helpers the services call then do nothing at all
     assert tracing.current_carrier() is None
