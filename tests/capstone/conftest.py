@@ -50,7 +50,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 15.0, what: str = "condi
 def _telemetry_put_back() -> Iterator[None]:
     """A test that builds a service's app in this process sets up the service's telemetry (its
     log handler on the root logger); it is closed after each module, so the tests of other
-    folders (lesson 09's) start with logging as they found it."""
+    folders (lesson 09's) find no handler of the shop's on the root logger."""
     yield
     from capstone.common.observability import shutdown_telemetry
 
