@@ -62,6 +62,33 @@ def test_key_still_running_is_409(shop):
     assert busy.headers["retry-after"] == "1"
 
 
+def test_a_key_left_running_by_a_crashed_request_is_taken_over(shop):
+    """A claim whose lock ran out (its request crashed) is taken over by the same body, and
+    still refused to another body."""
+    from datetime import UTC, datetime, timedelta
+
+    import psycopg
+
+    from capstone.orders.idempotency import fingerprint
+
+    user = shop.user()
+    body = {"items": [{"product_id": shop.product(stock=1), "quantity": 1}]}
+    key = uuid.uuid4().hex
+    with psycopg.connect(shop.database_url("orders"), autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO idempotency_keys (user_id, key, fingerprint, status, locked_until)"
+            " VALUES (%s, %s, %s, 'running', %s)",
+            (shop.me(user), key, fingerprint(body), datetime.now(UTC) - timedelta(minutes=1)),
+        )
+    headers = {**user, "Idempotency-Key": key}
+    other = {"items": [{**body["items"][0], "quantity": 2}]}
+    with shop.client() as http:
+        refused = http.post("/orders", json=other, headers=headers)
+        assert refused.status_code == 422, "a stale claim is still the other body's key"
+        taken = http.post("/orders", json=body, headers=headers)
+        assert taken.status_code == 201, taken.text
+
+
 def test_rate_limit_is_429_with_retry_after(shop):
     """The session runs the gateway with RATE_LIMIT_PER_MINUTE=60 (see conftest)."""
     email = f"eve-{uuid.uuid4().hex[:8]}@example.com"
