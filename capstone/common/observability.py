@@ -43,9 +43,10 @@ _telemetry: Any = None  # the process's set-up: lesson 09's Telemetry
 def setup_telemetry(
     service: str, level: str = "INFO", settings: ServiceSettings | None = None
 ) -> Any:
-    """This process's telemetry (once, at start-up; a second call replaces the first): JSON logs
-    on stdout, the RED metrics in the default registry that ``/metrics`` serves, and - when
-    ``settings`` name a trace file or an OTLP endpoint - spans sent there."""
+    """This process's telemetry, set up once at start-up: JSON logs on stdout, the RED metrics
+    in the default registry that ``/metrics`` serves, and - when ``settings`` name a trace file
+    or an OTLP endpoint - spans sent there. A second call replaces the logs and metrics, but
+    OpenTelemetry keeps the first global tracer provider a process installs: trace once."""
     global _telemetry
     lesson = piece("telemetry")
     if _telemetry is not None:
