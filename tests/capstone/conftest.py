@@ -63,6 +63,7 @@ def poll() -> Callable[..., Any]:
     return wait_for
 
 
+MAX_PAGES = 1_000  # more than any test's list holds: a list that never ends fails
 # a read through the gateway that reaches the service (503 while the gateway cannot)
 ROUTED_TO = {
     "catalog": "/products?limit=1",
@@ -160,7 +161,7 @@ class Shop:
         found: list[dict[str, Any]] = []
         params: dict[str, Any] = {"limit": limit}
         with self.client() as http:
-            while True:
+            for _ in range(MAX_PAGES):
                 reply = http.get(path, headers=headers, params=params)
                 assert reply.status_code == 200, reply.text
                 page = reply.json()
@@ -168,6 +169,7 @@ class Shop:
                 if page["next_cursor"] is None:
                     return found
                 params["cursor"] = page["next_cursor"]
+        pytest.fail(f"{path} still had a next_cursor after {MAX_PAGES} pages: it never ends")
 
     def restart(self, name: str) -> None:
         """Starts ``name`` again (after a test killed it) and waits until the gateway reaches
