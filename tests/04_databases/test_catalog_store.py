@@ -48,11 +48,13 @@ def loader_of(*answers: View | None) -> tuple[Callable[[int], View | None], list
 
 class FlakyRedis:
     """A redis.Redis that can be switched off: while ``down``, every command raises
-    ConnectionError, as when the server is unreachable."""
+    ConnectionError, as when the server is unreachable. The commands named in ``failing``
+    (``{"set"}``) raise it while the others work, as when Redis dies in the middle of a read."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
         self.down = False
+        self.failing: set[str] = set()
 
     def __getattr__(self, name: str) -> Any:
         command = getattr(self.client, name)
@@ -60,7 +62,7 @@ class FlakyRedis:
             return command
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            if self.down:
+            if self.down or name in self.failing:
                 raise redis.ConnectionError("Redis is unreachable")
             return command(*args, **kwargs)
 
@@ -139,6 +141,34 @@ def test_a_read_that_loaded_the_old_row_does_not_outlive_the_write(
     )
 
 
+def test_a_read_that_loaded_the_old_page_does_not_outlive_the_write(
+    redis_space: RedisSpace,
+) -> None:
+    cache = cache_in(redis_space)
+    old_page, new_page = Page((MUG,), None), Page((NEW_MUG,), None)
+    calls: list[int] = []
+
+    def slow_page_reader() -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            # This reader has just read the OLD page from the database. Before it stores it,
+            # a writer commits a change and invalidates the pages.
+            cache.invalidate_pages()
+            return old_page
+        return new_page
+
+    assert cache.get_or_load_page(10, 0, slow_page_reader) == old_page, (
+        "the slow reader itself got the old page"
+    )
+    got = cache.get_or_load_page(10, 0, slow_page_reader)
+    assert got == new_page, (
+        f"a read after the write got {got}: the slow reader stored the old page AFTER the "
+        "pages were invalidated. Pages race like products: read the pages' generation BEFORE "
+        "calling the loader, and store the page under the key of that generation"
+    )
+    assert len(calls) == 2, "the read after the write loads the page again"
+
+
 def test_every_process_shares_the_generation(redis_space: RedisSpace) -> None:
     here = cache_in(redis_space)
     elsewhere = cache_in(redis_space)  # another instance of the service, on the same Redis
@@ -200,6 +230,31 @@ def test_reads_work_while_redis_is_down(redis_space: RedisSpace) -> None:
     assert cache.get_or_load_page(5, 0, lambda: Page((MUG,), None)) == Page((MUG,), None)
     assert calls == [7]
     cache.invalidate(7)  # no exception either: the write is already committed
+
+
+def test_a_read_survives_a_cache_write_that_fails(redis_space: RedisSpace) -> None:
+    flaky = FlakyRedis(redis_space.client)
+    cache = cache_in(redis_space, client=flaky)
+    flaky.failing = {"set"}  # the GET works (a miss), then Redis dies before the SET
+    loader, calls = loader_of(MUG)
+    page = Page((MUG,), None)
+    try:
+        got = cache.get_or_load(7, loader)
+        got_page = cache.get_or_load_page(5, 0, lambda: page)
+    except redis.RedisError as error:
+        pytest.fail(
+            f"a read failed with {error!r} because storing what it loaded in the cache failed: "
+            "the value is already loaded, so catch redis.RedisError around the SET too, and "
+            "answer the value without caching it"
+        )
+    assert got == MUG, "a read whose SET failed still answers what the loader found"
+    assert got_page == page, "... and so does a page read"
+    assert calls == [7]
+    assert redis_space.client.exists(cache.key(7, 0)) == 0, "nothing was cached"
+    flaky.failing = set()
+    assert cache.get_or_load(7, loader) == MUG
+    assert calls == [7, 7], "nothing was cached, so the next read loads again"
+    assert cache.get_or_load(7, loader).from_cache, "... and caches it, now that SET works"
 
 
 def test_an_invalidation_refused_while_redis_is_down_is_made_later(
@@ -402,6 +457,17 @@ def test_keyset_pages_walk_every_product_once(engine: Engine, redis_space: Redis
         with pytest.raises(ValueError, match="limit"):
             service.page(bad)
     assert len(service.page(store.MAX_PAGE_SIZE).items) == 5, "MAX_PAGE_SIZE itself is fine"
+    try:
+        negative = service.page(2, -1)
+    except ValueError as error:
+        refusal = str(error)
+    else:
+        pytest.fail(
+            f"page(2, -1) answered {[item.id for item in negative.items]} instead of raising "
+            "ValueError: after_id is an id seen on an earlier page (0: from the first), never "
+            "negative"
+        )
+    assert "after_id" in refusal, f"the ValueError should name after_id: {refusal!r}"
 
 
 def test_a_page_does_not_move_when_products_are_added(
@@ -439,10 +505,34 @@ def test_a_write_retires_the_cached_pages(engine: Engine, redis_space: RedisSpac
 def test_the_service_works_while_redis_is_down(engine: Engine, redis_space: RedisSpace) -> None:
     flaky = FlakyRedis(redis_space.client)
     service = store.CatalogService(session_factory(engine), cache_in(redis_space, client=flaky))
+    mug = service.create_product("SKU-1", "Mug", 1200)
+    assert service.page(10).items == (mug,)
+    assert service.page(10).from_cache, "the page is cached before Redis goes down"
     flaky.down = True
-    created = service.create_product("SKU-1", "Mug", 1200)
-    assert service.get_product(created.id) == created
-    updated = service.update_product(created.id, price_cents=5)
-    assert service.page(10).items == (updated,)
+    plate = service.create_product("SKU-2", "Plate", 800)
+    assert service.get_product(plate.id) == plate
+    assert service.page(10).items == (mug, plate), "while Redis is down, pages load"
     flaky.down = False
-    assert service.get_product(created.id) == updated
+    page = service.page(10)
+    assert page.items == (mug, plate), (
+        f"after Redis came back, the page cached before it went down was served without the "
+        f"product created meanwhile (ids {[item.id for item in page.items]}): create_product's "
+        "invalidate_pages failed and was forgotten. Remember a refused invalidation and make it "
+        "before the cache is used again"
+    )
+    assert not page.from_cache, "the page cached before the create must not be served"
+
+    assert service.get_product(mug.id) == mug
+    assert service.get_product(mug.id).from_cache, "the mug is cached before Redis goes down"
+    flaky.down = True
+    updated = service.update_product(mug.id, price_cents=5)
+    assert service.get_product(mug.id) == updated
+    assert service.page(10).items == (updated, plate)
+    flaky.down = False
+    got = service.get_product(mug.id)
+    assert got == updated, (
+        f"after Redis came back, the cache served {got}, cached before a change made while "
+        "it was down: the refused invalidation must be made before the cache is used again"
+    )
+    assert not got.from_cache
+    assert service.page(10).items == (updated, plate)
